@@ -1,0 +1,49 @@
+"""modelspec: compile declarative model files into checked Keras 3 models.
+
+    spec = modelspec.load("specs/vgg16.yaml")   # parse, validate, static pass; no TensorFlow
+    model = modelspec.build(spec)               # keras.Model, checked against the static pass
+
+Importing this package does not import TensorFlow; only :func:`build` does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Union
+
+__version__ = "0.1.0"
+
+from .analysis import analyze, check  # noqa: E402
+from .errors import InternalError, Problem, SpecError  # noqa: E402
+from .graph import Budget, Graph  # noqa: E402
+from .loader import UsageError, parse_text  # noqa: E402
+from .spec import ModelSpec, parse_spec  # noqa: E402
+
+
+def load(path: Union[str, Path], budget: Budget = Budget()) -> ModelSpec:
+    """Read, validate and statically check the spec file at ``path``; raise SpecError if invalid."""
+    spec, _ = check(str(path), budget)
+    return spec
+
+
+def loads(text: Union[str, bytes], name: str = "<spec>", *, json: bool = False,
+          budget: Budget = Budget()) -> ModelSpec:
+    """Like :func:`load`, for spec text held in memory (YAML unless ``json``)."""
+    spec = parse_spec(parse_text(text, name, as_json=json))
+    analyze(spec, budget)
+    return spec
+
+
+def build(spec: Union[ModelSpec, str, Path], budget: Budget = Budget()):
+    """Compile a spec (or the spec file at a path) into a checked ``keras.Model``."""
+    from .compiler import build_model
+
+    if not isinstance(spec, ModelSpec):
+        spec = load(spec, budget)
+    return build_model(spec, budget)
+
+
+__all__ = [
+    "Budget", "Graph", "InternalError", "ModelSpec", "Problem", "SpecError", "UsageError",
+    "analyze", "build", "check", "load", "loads", "parse_spec", "parse_text",
+]

@@ -1,0 +1,41 @@
+"""The static pass: a validated spec expanded into its checked layer graph, without TensorFlow."""
+
+from __future__ import annotations
+
+from .errors import SpecError
+from .graph import Budget, Graph
+from .loader import read_source
+from .spec import ModelSpec, parse_spec
+
+
+def analyze(spec: ModelSpec, budget: Budget = Budget()) -> Graph:
+    """Expand every block into primitive layers, inferring shapes, params and MACs.
+
+    Raises :class:`SpecError` (located when the spec was read from a file) for
+    duplicate block names, shapes that collapse or do not fit, identity
+    shortcuts that cannot be, and exceeded budgets.
+    """
+    g = Graph(spec.input.shape, budget)
+    x = g.input
+    seen: dict[str, int] = {}
+    try:
+        for i, block in enumerate(spec.blocks):
+            name = block.name or f"block{i + 1}"
+            if name in seen:
+                at = ("blocks", i, "name") if block.name else ("blocks", i)
+                raise SpecError(f"block name {name!r} is already used by blocks[{seen[name]}]", at)
+            seen[name] = i
+            for k in range(block.repeat):
+                copy = block if k == 0 else block.later_copy()
+                prefix = name if block.repeat == 1 else f"{name}_{k + 1}"
+                with g.block(prefix, block.type, ("blocks", i)):
+                    x = copy.expand(g, x, prefix)
+    except SpecError as e:
+        raise (e.located(spec.source) if spec.source else e) from None
+    return g
+
+
+def check(path: str, budget: Budget = Budget()) -> tuple[ModelSpec, Graph]:
+    """Read, validate and statically analyse the spec file at ``path`` (``-``: stdin)."""
+    spec = parse_spec(read_source(path))
+    return spec, analyze(spec, budget)

@@ -1,0 +1,210 @@
+"""The ``modelspec`` command line: validate, summary, build, schema.
+
+Exit status: 0 all good; 1 a spec is invalid; 2 a usage or I/O error;
+3 an internal error (a modelspec bug: the build disagreed with the static
+pass, or something unexpected happened). Errors go to standard error, one line
+each, ``PATH:LINE:COLUMN: error: SPEC.PATH: message``; never a traceback
+(set ``MODELSPEC_DEBUG=1`` to see one for an internal error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from . import __version__
+from .errors import InternalError, SpecError, render
+from .graph import Budget
+from .loader import UsageError
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _amount(text: str) -> int:
+    """``1000000``, ``25M``, ``4GiB`` -> an int (argparse type)."""
+    match = re.fullmatch(r"\s*([0-9][0-9_]*)\s*([a-zA-Z]*)\s*", text)
+    if not match or match.group(2).lower() not in _UNITS:
+        raise argparse.ArgumentTypeError(f"not a count: {text!r} (write e.g. 5000000, 25M or 4GiB)")
+    return int(match.group(1).replace("_", "")) * _UNITS[match.group(2).lower()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modelspec", description="Validate, summarise and compile model spec files into Keras models.")
+    parser.add_argument("--version", action="version", version=f"modelspec {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    budget = argparse.ArgumentParser(add_help=False)
+    group = budget.add_argument_group("size budgets (checked before anything is built)")
+    default = Budget()
+    group.add_argument("--max-params", type=_amount, default=default.max_params, metavar="N",
+                       help=f"largest parameter count accepted (default {default.max_params:,})")
+    group.add_argument("--max-layers", type=_amount, default=default.max_layers, metavar="N",
+                       help=f"largest layer count accepted (default {default.max_layers:,})")
+    group.add_argument("--max-activation-bytes", type=_amount, default=default.max_activation_bytes,
+                       metavar="BYTES", help="largest float32 activation memory of one sample "
+                       f"(default {default.max_activation_bytes:,}; suffixes like 4GiB work)")
+
+    p = commands.add_parser("validate", parents=[budget], help="check spec files; no TensorFlow",
+                            description="Parse, validate and infer every shape; print 'ok: PATH (N params)'.")
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="YAML or JSON spec files; '-' reads stdin")
+    p.set_defaults(run=_validate)
+
+    p = commands.add_parser("summary", parents=[budget], help="layer table with shapes, params, MACs",
+                            description="Print every layer's output shape, params and MACs; no TensorFlow.")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(run=_summary)
+
+    p = commands.add_parser("build", parents=[budget], help="compile to a Keras model and save it",
+                            description="Build the Keras model, check it against the static pass, "
+                            "print its summary and save it atomically.")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("-o", "--output", metavar="OUT.keras", help="where to save (default: NAME.keras)")
+    p.set_defaults(run=_build)
+
+    p = commands.add_parser("schema", help="write the JSON Schema of spec files",
+                            description="Write the JSON Schema to stdout or FILE; --check compares instead.")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE")
+    p.add_argument("--check", metavar="FILE", help="exit 1 if FILE differs from the current schema")
+    p.set_defaults(run=_schema)
+    return parser
+
+
+def _budget(args) -> Budget:
+    return Budget(args.max_params, args.max_layers, args.max_activation_bytes)
+
+
+def _report(error: SpecError) -> None:
+    for problem in error.problems:
+        print(render(problem), file=sys.stderr)
+
+
+def _validate(args) -> int:
+    from .analysis import check
+
+    status = EXIT_OK
+    for path in args.specs:
+        try:
+            _, graph = check(path, _budget(args))
+        except SpecError as e:
+            _report(e)
+            status = max(status, EXIT_INVALID)
+        except UsageError as e:
+            print(e, file=sys.stderr)
+            status = EXIT_USAGE
+        else:
+            print(f"ok: {path} ({sum(n.params for n in graph.nodes):,} params)")
+    return status
+
+
+def _summary(args) -> int:
+    from .analysis import check
+    from .summary import render_json, render_text
+
+    spec, graph = check(args.spec, _budget(args))
+    data = graph.summary(spec.name)
+    print(render_json(data) if args.json else render_text(data))
+    return EXIT_OK
+
+
+def _build(args) -> int:
+    from .analysis import check
+
+    spec, _ = check(args.spec, _budget(args))  # every spec error surfaces before TensorFlow loads
+    out = Path(args.output or f"{spec.name}.keras")
+    if out.suffix != ".keras":
+        raise UsageError(f"{out}: error: the output file must end in .keras")
+    if not out.parent.is_dir():
+        raise UsageError(f"{out}: error: no such directory: {out.parent}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .compiler import build_model
+
+    model = build_model(spec, _budget(args))
+    model.summary()
+    _write_atomically(out, model.save)
+    print(f"saved: {out} ({model.count_params():,} params)")
+    return EXIT_OK
+
+
+def _schema(args) -> int:
+    from .schema import schema_text
+
+    text = schema_text()
+    if args.check:
+        try:
+            current = Path(args.check).read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"{args.check}: error: cannot read: {e.strerror or e}") from None
+        if current != text:
+            print(f"{args.check}: error: the schema is stale; regenerate it with "
+                  f"'modelspec schema -o {args.check}'", file=sys.stderr)
+            return EXIT_INVALID
+        print(f"ok: {args.check} is current")
+        return EXIT_OK
+    if args.output:
+        _write_atomically(Path(args.output), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _write_atomically(out: Path, write: Callable[[str], object]) -> None:
+    """Write through a temporary file beside ``out`` and rename it into place.
+
+    A failure or interruption removes the temporary file and leaves any
+    previous ``out`` untouched.
+    """
+    directory = out.parent if str(out.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{out.name}.", suffix=out.suffix)
+    except OSError as e:
+        raise UsageError(f"{out}: error: cannot write: {e.strerror or e}") from None
+    os.close(fd)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
+        write(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``modelspec`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except SpecError as e:
+        _report(e)
+        return EXIT_INVALID
+    except UsageError as e:
+        print(e, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("modelspec: interrupted", file=sys.stderr)
+        return 130
+    except InternalError as e:
+        if os.environ.get("MODELSPEC_DEBUG"):
+            raise
+        print(f"modelspec: internal error: {e}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except Exception as e:  # a bug; still no traceback for the user
+        if os.environ.get("MODELSPEC_DEBUG"):
+            raise
+        print(f"modelspec: internal error (please report it): {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

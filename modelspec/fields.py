@@ -1,0 +1,111 @@
+"""Field types shared by the block models: strict sizes, Keras names, batch-norm settings.
+
+Integers are strict (``true`` is not 1 and ``64.5`` is not 64); a size pair
+accepts an int or ``[height, width]``; activations and initializers are Keras'
+names, checked here as plain strings so that a spec can never name code.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag
+
+PositiveInt = Annotated[int, Strict(), Field(gt=0)]
+NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
+OptionalSize = Optional[PositiveInt]
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+Name = Annotated[str, Strict(), Field(pattern=NAME_PATTERN, max_length=128)]
+
+# Keras 3 activations that take one tensor and keep its shape (`glu` halves the
+# channels and `threshold` needs arguments, so they are left out).
+ACTIVATIONS = (
+    "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "swish",
+    "mish", "sigmoid", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "hard_shrink",
+    "soft_shrink", "tanh", "tanh_shrink", "softmax", "log_softmax", "log_sigmoid", "softplus",
+    "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "exponential",
+)
+Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
+
+# Keras 3 initializers usable by name on a convolution or dense kernel.
+INITIALIZERS = (
+    "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
+    "lecun_uniform", "orthogonal", "random_normal", "random_uniform", "truncated_normal",
+    "variance_scaling", "zeros", "ones", "constant",
+)
+Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
+
+Padding = Literal["valid", "same"]
+
+
+def _int_or_pair(value) -> Optional[str]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "int"
+    if isinstance(value, (list, tuple)):
+        return "pair"
+    return None
+
+
+def _int_or_pair_type(item, what: str):
+    return Annotated[
+        Union[Annotated[item, Tag("int")], Annotated[tuple[item, item], Tag("pair")]],
+        Discriminator(
+            _int_or_pair,
+            custom_error_type="size_type",
+            custom_error_message=f"must be {what} integer or a [height, width] pair of them",
+        ),
+    ]
+
+
+Size2 = _int_or_pair_type(PositiveInt, "a positive")
+"""A window or stride: ``3`` means ``[3, 3]``."""
+
+Padding2 = _int_or_pair_type(NonNegativeInt, "a non-negative")
+"""Zero padding: ``1`` means one row/column on every side; ``[a, b]`` is [top/bottom, left/right]."""
+
+
+def pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    """``3`` -> ``(3, 3)``; a pair stays as it is."""
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+class BatchNormConfig(BaseModel):
+    """Settings of a BatchNormalization layer (Keras' defaults)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epsilon: float = Field(
+        0.001, gt=0, allow_inf_nan=False, strict=True,
+        description="Small float added to the variance to avoid dividing by zero.",
+    )
+    momentum: float = Field(
+        0.99, ge=0, lt=1, allow_inf_nan=False, strict=True,
+        description="Momentum of the moving mean and variance.",
+    )
+
+
+def _bool_or_config(value) -> Optional[str]:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (dict, BatchNormConfig)):
+        return "config"
+    return None
+
+
+BatchNorm = Annotated[
+    Union[Annotated[bool, Strict(), Tag("bool")], Annotated[BatchNormConfig, Tag("config")]],
+    Discriminator(
+        _bool_or_config,
+        custom_error_type="batch_norm_type",
+        custom_error_message="must be true, false, or a mapping {epsilon: ..., momentum: ...}",
+    ),
+]
+"""``true`` (Keras' settings), ``false`` (none), or explicit settings."""
+
+
+def batch_norm_config(value: bool | BatchNormConfig) -> Optional[BatchNormConfig]:
+    """The batch-norm settings a block asked for, or None for no batch norm."""
+    if value is True:
+        return BatchNormConfig()
+    return value or None
