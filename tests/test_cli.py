@@ -1,0 +1,136 @@
+"""The command line as the contract fixes it: commands, output, exit status, error lines."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from modelspec.cli import main
+from conftest import SPECS
+
+ERROR_LINE = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<column>\d+): error: (?P<path>\S+): (?P<message>.+)$")
+VGG = str(SPECS / "vgg_block.yaml")
+
+
+def run(*argv, stdin=None):
+    """The installed console script, as a user runs it."""
+    return subprocess.run(["modelspec", *argv], input=stdin, capture_output=True, text=True, timeout=600)
+
+
+def test_validate_prints_ok_with_the_param_count(capsys):
+    assert main(["validate", VGG, str(SPECS / "residual_module.yaml")]) == 0
+    # 38,720 and 38,976: the reference tutorial's totals
+    assert capsys.readouterr().out.splitlines() == [
+        f"ok: {VGG} (38,720 params)", f"ok: {SPECS / 'residual_module.yaml'} (38,976 params)"]
+
+
+def test_validate_reads_standard_input():
+    result = run("validate", "-", stdin=(SPECS / "vgg_block.yaml").read_text())
+    assert result.returncode == 0
+    assert result.stdout == "ok: - (38,720 params)\n"
+
+
+def test_error_on_standard_input_is_located_at_dash():
+    result = run("validate", "-", stdin="name: m\ninput: {shape: [8, 8, 3]}\nblocks:\n  - {type: vgg, filters: 0}\n")
+    assert result.returncode == 1
+    match = ERROR_LINE.match(result.stderr.strip())
+    assert match and match["file"] == "-" and (match["line"], match["column"]) == ("4", "26")
+    assert match["path"] == "blocks[0].filters" and match["message"] == "must be greater than 0"
+
+
+def test_contract_example_error_line(tmp_path, capsys):
+    # spec-v1.md: `specs/x.yaml:7:14: error: blocks[2].filters: must be greater than 0`
+    spec = tmp_path / "x.yaml"
+    spec.write_text("name: x\ninput:\n  shape: [64, 64, 3]\nblocks:\n  - {type: vgg, filters: 8}\n"
+                    "  - {type: vgg, filters: 8}\n  - {type: vgg, filters: 0}\n")
+    assert main(["validate", str(spec)]) == 1
+    assert capsys.readouterr().err == f"{spec}:7:26: error: blocks[2].filters: must be greater than 0\n"
+
+
+def test_one_invalid_spec_among_valid_ones_fails_the_run(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [1]\n")
+    assert main(["validate", VGG, str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("ok: ")
+    assert ERROR_LINE.match(captured.err.splitlines()[0])
+
+
+def test_missing_file_is_an_io_error(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nope.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_usage_error_exits_2():
+    result = run("summary")
+    assert result.returncode == 2
+    assert "usage:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_summary_json_has_the_contract_fields(capsys):
+    assert main(["summary", "--json", str(SPECS / "inception_modules.yaml")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"name", "input_shape", "output_shape", "params", "macs", "blocks", "layers"}
+    assert data["name"] == "inception_modules"
+    assert data["output_shape"] == [256, 256, 480]  # reference tutorial
+    assert data["params"] == {"total": 513120, "trainable": 513120, "non_trainable": 0}
+    assert [b["name"] for b in data["blocks"]] == ["inception_3a", "inception_3b"]
+    assert set(data["layers"][0]) == {"name", "block", "class", "output_shape", "params", "macs"}
+    # a 1x1 conv of 3 -> 96 channels at 256x256: 256*256 positions * 1*1*3*96 MACs (contract's formula)
+    reduce = next(r for r in data["layers"] if r["name"] == "inception_3a_3x3_reduce")
+    assert reduce["macs"] == 256 * 256 * 3 * 96 and reduce["block"] == "inception_3a"
+    assert data["macs"] == sum(r["macs"] for r in data["layers"])
+
+
+def test_summary_with_unknown_height_reports_null_macs(tmp_path, capsys):
+    spec = tmp_path / "any.yaml"
+    spec.write_text("name: any\ninput: {shape: [null, null, 3]}\nblocks:\n  - {type: vgg, filters: 4}\n"
+                    "  - {type: global_avg_pool}\n  - {type: dense, units: 2}\n")
+    assert main(["summary", "--json", str(spec)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["layers"][0]["output_shape"] == [None, None, 4]
+    assert data["layers"][0]["macs"] is None and data["macs"] is None
+    assert data["layers"][-1]["macs"] == 4 * 2  # dense: inputs x units
+
+
+def test_summary_text_table(capsys):
+    assert main(["summary", VGG]) == 0
+    out = capsys.readouterr().out
+    assert "block1_conv2" in out and "(256, 256, 64)" in out and "Total params: 38,720" in out
+
+
+def test_schema_command_writes_the_schema(tmp_path):
+    out = tmp_path / "s.json"
+    assert main(["schema", "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert main(["schema", "--check", str(out)]) == 0
+
+
+def test_python_dash_m_runs_the_cli():
+    result = subprocess.run([sys.executable, "-m", "modelspec", "validate", VGG],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.startswith("ok: ")
+
+
+@pytest.mark.slow
+def test_build_saves_a_checked_model(tmp_path):
+    out = tmp_path / "vgg.keras"
+    result = run("build", VGG, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.is_file() and f"saved: {out} (38,720 params)" in result.stdout
+    assert "block1_conv1" in result.stdout  # the Keras summary is printed
+    assert [p.name for p in tmp_path.iterdir()] == ["vgg.keras"]  # no temporary file left
+
+
+@pytest.mark.slow
+def test_build_of_invalid_spec_fails_before_tensorflow_and_writes_nothing(tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("name: m\ninput: {shape: [4, 4, 3]}\nblocks:\n  - {type: vgg, filters: 4, convs: 1}\n"
+                    "  - {type: vgg, filters: 4}\n  - {type: vgg, filters: 4}\n")
+    out = tmp_path / "m.keras"
+    result = run("build", str(spec), "-o", str(out))
+    assert result.returncode == 1
+    assert ERROR_LINE.match(result.stderr.strip()).group("path") == "blocks[2].pool_size"
+    assert not out.exists()
