@@ -128,6 +128,10 @@ class Dense(Layer):
 
     def output_shape(self, inputs):
         (shape,) = inputs
+        if None in shape:
+            raise ShapeProblem(f"Dense on an input of shape {format_shape(shape)} would act on every position "
+                               "of a map of unknown size; add a flatten (with a fixed input size) or a "
+                               "global pooling layer first")
         return shape[:-1] + (self.units,)
 
     def param_counts(self, inputs):
