@@ -53,6 +53,20 @@ def count_elements(shape: Shape) -> Optional[int]:
     return math.prod(shape)
 
 
+def keras_initializer(name: str):
+    """The Keras initializer a spec names.
+
+    Keras 3 cannot make ``"constant"`` from its name alone
+    (``Constant.from_config`` needs a ``value``: a KeyError), so it becomes
+    ``Constant()`` — Keras' own default value, 0. Every other name is passed on.
+    """
+    import keras
+
+    if name == "constant":
+        return keras.initializers.Constant()
+    return name
+
+
 @dataclass(frozen=True)
 class Layer:
     """A primitive layer. Subclasses override what differs from an identity layer."""
@@ -114,7 +128,7 @@ class Conv2D(Layer):
         return keras.layers.Conv2D(
             self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
             activation=self.activation, use_bias=self.use_bias,
-            kernel_initializer=self.kernel_initializer, name=name,
+            kernel_initializer=keras_initializer(self.kernel_initializer), name=name,
         )
 
 
@@ -146,7 +160,7 @@ class Dense(Layer):
 
         return keras.layers.Dense(
             self.units, activation=self.activation, use_bias=self.use_bias,
-            kernel_initializer=self.kernel_initializer, name=name,
+            kernel_initializer=keras_initializer(self.kernel_initializer), name=name,
         )
 
 
