@@ -125,17 +125,20 @@ class Graph:
         b = self.budget
         if len(self.nodes) + 1 > b.max_layers:
             self.fail(f"the model would have more than {b.max_layers:,} layers "
-                      "(the limit; raise it with --max-layers)", "repeat" if at is None else at)
+                      "(the limit; raise it with --max-layers)", "repeat")
+        # A total grows past its budget at some layer; blame the field that sizes that
+        # layer (filters, units), not the one its shape checks name (kernel_size, pool_size).
+        sized = _size_field(node.layer, at)
         self.total_params += node.params
         if self.total_params > b.max_params:
             self.fail(f"the model would have more than {b.max_params:,} parameters "
-                      f"({self.total_params:,} by layer {node.name}; the limit, raise it with --max-params)", at)
+                      f"({self.total_params:,} by layer {node.name}; the limit, raise it with --max-params)", sized)
         values = count_elements(node.output_shape)
         self.activation_bytes += (values or 0) * BYTES_PER_VALUE
         if self.activation_bytes > b.max_activation_bytes:
             self.fail(f"activations for one sample would take more than {b.max_activation_bytes:,} bytes "
                       f"({self.activation_bytes:,} by layer {node.name}; the limit, raise it with "
-                      "--max-activation-bytes)", at)
+                      "--max-activation-bytes)", sized)
 
     # ------------------------------------------------------------------ reading
 
@@ -198,3 +201,15 @@ class Graph:
             "blocks": blocks,
             "layers": layers,
         }
+
+
+_GEOMETRY_FIELDS = (None, "kernel_size", "strides", "pool_size", "padding")
+
+
+def _size_field(layer: Layer, at: Optional[str]) -> Optional[str]:
+    """The spec field that sets how big ``layer`` is: filters (or an inception branch's width), units."""
+    if type(layer).__name__ == "Conv2D":
+        return "filters" if at in _GEOMETRY_FIELDS else at
+    if type(layer).__name__ == "Dense":
+        return "units"
+    return None
