@@ -28,7 +28,7 @@ def graph_to_model(graph: Graph, name: str):
     """Create one Keras layer per graph node, wire them, and check the result."""
     import keras
 
-    inputs = keras.Input(shape=graph.input_shape, name="input")
+    inputs = keras.Input(shape=graph.input_shape, name=input_name(graph))
     tensors = {INPUT: inputs}
     for index, node in enumerate(graph.nodes):
         layer = node.layer.to_keras(node.name)
@@ -37,6 +37,21 @@ def graph_to_model(graph: Graph, name: str):
     model = keras.Model(inputs, tensors[graph.output.node], name=name)
     check_model(model, graph)
     return model
+
+
+def input_name(graph: Graph) -> str:
+    """The InputLayer's name: ``input``, unless a block took it (``input_1``, ``input_2``, ... then).
+
+    Keras refuses a model in which two layers share a name, and ``input`` is a
+    valid block name, so the name of the one layer the spec does not name must
+    give way.
+    """
+    taken = {node.name for node in graph.nodes}
+    name, n = "input", 0
+    while name in taken:
+        n += 1
+        name = f"input_{n}"
+    return name
 
 
 def check_model(model, graph: Graph) -> None:
