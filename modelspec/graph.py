@@ -63,6 +63,7 @@ class _Block:
     name: str
     type: str
     path: SpecPath
+    repeats: bool = False
 
 
 class Graph:
@@ -84,9 +85,9 @@ class Graph:
         return Tensor(INPUT, self.input_shape)
 
     @contextlib.contextmanager
-    def block(self, name: str, type: str, path: SpecPath) -> Iterator[None]:
-        """Attribute the layers added inside to block ``name`` at spec ``path``."""
-        self._block = _Block(name, type, path)
+    def block(self, name: str, type: str, path: SpecPath, *, repeats: bool = False) -> Iterator[None]:
+        """Attribute the layers added inside to block ``name`` at spec ``path`` (a copy of it if ``repeats``)."""
+        self._block = _Block(name, type, path, repeats)
         try:
             yield
         finally:
@@ -125,7 +126,8 @@ class Graph:
         b = self.budget
         if len(self.nodes) + 1 > b.max_layers:
             self.fail(f"the model would have more than {b.max_layers:,} layers "
-                      "(the limit; raise it with --max-layers)", "repeat")
+                      "(the limit; raise it with --max-layers)",
+                      "repeat" if self._block and self._block.repeats else None)
         # A total grows past its budget at some layer; blame the field that sizes that
         # layer (filters, units), not the one its shape checks name (kernel_size, pool_size).
         sized = _size_field(node.layer, at)
