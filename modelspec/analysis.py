@@ -28,7 +28,7 @@ def analyze(spec: ModelSpec, budget: Budget = Budget()) -> Graph:
             for k in range(block.repeat):
                 copy = block if k == 0 else block.later_copy()
                 prefix = name if block.repeat == 1 else f"{name}_{k + 1}"
-                with g.block(prefix, block.type, ("blocks", i)):
+                with g.block(prefix, block.type, ("blocks", i), repeats=block.repeat > 1):
                     x = copy.expand(g, x, prefix)
     except SpecError as e:
         raise (e.located(spec.source) if spec.source else e) from None
