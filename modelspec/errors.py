@@ -11,6 +11,8 @@ one or more problems; :func:`render` turns a problem into the contract's line::
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterable, Union
 
@@ -20,14 +22,27 @@ if TYPE_CHECKING:  # pragma: no cover
 SpecPath = tuple[Union[str, int], ...]
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
+MAX_PROBLEMS = 20  # shown per file; the rest are counted
+
+
 def format_path(path: SpecPath) -> str:
-    """``('blocks', 2, 'filters')`` -> ``blocks[2].filters``; the root is ``$``."""
+    """``('blocks', 2, 'filters')`` -> ``blocks[2].filters``; the root is ``$``.
+
+    A key that is not a plain name is written as a JSON string in brackets
+    (``blocks[0]["a.b"]``), so the path stays one unambiguous line.
+    """
+    if len(path) > 12:  # only nesting bombs go this deep; keep the line readable
+        return f"{format_path(path[:6])}...{format_path(path[-4:])}"
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        else:
+        elif _PLAIN_KEY.fullmatch(str(part)):
             text += f".{part}" if text else str(part)
+        else:
+            key = str(part) if len(str(part)) <= 40 else str(part)[:37] + "..."
+            text += f"[{json.dumps(key)}]"
     return text or "$"
 
 
@@ -55,7 +70,13 @@ class SpecError(Exception):
         super().__init__("\n".join(render(p) for p in self.problems))
 
     def located(self, source: "Source") -> "SpecError":
-        """The same error with every problem's file, line and column filled in."""
+        """The same error with every problem's file, line and column filled in.
+
+        A problem about a field the file does not write (a default, say) keeps
+        its path and is placed at the nearest enclosing value the file does
+        write. Problems come in source order, at most ``MAX_PROBLEMS`` of them
+        and a last line counting the rest.
+        """
         problems = []
         for p in self.problems:
             if p.line is None:
@@ -63,6 +84,11 @@ class SpecError(Exception):
                 p = replace(p, line=line, column=column)
             problems.append(replace(p, file=p.file or source.name))
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+        if len(problems) > MAX_PROBLEMS:
+            rest = problems[MAX_PROBLEMS:]
+            problems = problems[:MAX_PROBLEMS] + [
+                replace(rest[0], message=f"{len(rest)} more problem(s) from here on are not shown")
+            ]
         return SpecError(problems)
 
 
@@ -70,7 +96,11 @@ class InternalError(Exception):
     """The built Keras model disagrees with the static pass: a modelspec bug."""
 
 
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def render(problem: Problem) -> str:
-    """The contract's one-line form of a problem."""
+    """The contract's one-line form of a problem (control characters escaped: always one line)."""
     where = f"{problem.file or '<spec>'}:{problem.line or 1}:{problem.column or 1}"
-    return f"{where}: error: {format_path(problem.path)}: {problem.message}"
+    text = f"{where}: error: {format_path(problem.path)}: {problem.message}"
+    return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

@@ -1,24 +1,30 @@
 """Read a spec file into plain data, remembering where every value was written.
 
 Two small parsers share one result, a :class:`Source`: YAML (through PyYAML's
-pure-Python scanner and parser, never its constructors) and JSON (a strict
-recursive-descent reader built on :mod:`json`'s string and number scanners).
+pure-Python scanner, parser and composer, never its constructors) and JSON (a
+strict recursive-descent reader built on :mod:`json`'s string scanner).
 Both record the 1-based line and column of every value and every mapping key,
 keyed by spec path, so any later error can point at the offending text.
 
 What a spec file may contain is deliberately narrow, and the limits are checked
-before anything large is built:
+while reading, before anything large is built:
 
-* UTF-8 only (a byte-order mark is accepted), no control characters;
-* at most ``MAX_BYTES`` bytes, ``MAX_DEPTH`` levels of nesting and ``MAX_VALUES``
-  values once YAML aliases are expanded (an alias bomb stops there);
+* UTF-8 only (a byte-order mark is accepted), no control characters, written
+  or escaped (``"\\0"``, ``"\\u0000"``), and no lone surrogates;
+* at most ``MAX_BYTES`` bytes, ``MAX_DEPTH`` levels of nesting and
+  ``MAX_VALUES`` values — counted as written and again once YAML aliases are
+  expanded, so an alias bomb stops there — and integers of at most
+  ``MAX_INT_DIGITS`` digits;
 * YAML is read with the YAML 1.2 core schema: only ``true``/``false`` are
-  booleans (``on``/``yes`` stay strings), ``1e-4`` is a number, a leading-zero
-  integer such as ``010`` is refused as ambiguous, and no tag other than the
-  core ones (``!!str``, ``!!int``, ...) is accepted — nothing is ever
-  constructed from a tag, so no code can run;
+  booleans (``on``/``yes`` stay strings), ``1e-4`` is a number, and numbers
+  that YAML 1.1 and 1.2 read differently (``010``, ``0o10``) are refused;
+  no tag other than the core ones (``!!str``, ``!!int``, ...) is accepted —
+  nothing is ever constructed from a tag, so no code can run;
 * duplicate mapping keys, non-string keys, self-referencing aliases, NaN and
   infinities, and several YAML documents in one file are errors.
+
+Syntax errors are reported where a person would look: an unclosed bracket or
+quote at its opening, a mis-indented key at its first character.
 """
 
 from __future__ import annotations
@@ -31,10 +37,11 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 from yaml.composer import Composer
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.parser import Parser
 from yaml.reader import Reader
@@ -43,12 +50,13 @@ from yaml.scanner import Scanner
 
 from .errors import Problem, SpecError, SpecPath
 
-MAX_BYTES = 1 << 20  # 1 MiB: a spec is a few kilobytes
+MAX_BYTES = 256 * 1024  # a spec is a few kilobytes; the pure-Python YAML reader takes ~1 s per MiB
 MAX_DEPTH = 64
-MAX_VALUES = 100_000
+MAX_VALUES = 10_000  # a large spec has a few hundred
 MAX_INT_DIGITS = 100
 
-# PyYAML's own definition of what may appear in a YAML stream.
+# PyYAML's own definition of what may appear in a YAML stream (tab, LF, CR and
+# printable characters; no C0/C1 controls, no lone surrogates, no U+FFFE/U+FFFF).
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -64,16 +72,22 @@ class Source:
     data: Any
     values: dict[SpecPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[SpecPath, tuple[int, int]] = field(default_factory=dict)
+    anchors: dict[SpecPath, str] = field(default_factory=dict)  # YAML anchors (&name) by path
 
     def locate(self, path: SpecPath, *, key: bool = False) -> tuple[int, int]:
         """Line and column of ``path``'s value (or key), else of its nearest known parent."""
         path = tuple(path)
         if key and path in self.keys:
             return self.keys[path]
+        return self.values[self.written(path)] if self.values else (1, 1)
+
+    def written(self, path: SpecPath) -> SpecPath:
+        """The longest prefix of ``path`` that was written in the file (the root at least)."""
+        path = tuple(path)
         for n in range(len(path), -1, -1):
             if path[:n] in self.values:
-                return self.values[path[:n]]
-        return (1, 1)
+                return path[:n]
+        return ()
 
 
 def read_source(path: str) -> Source:
@@ -103,12 +117,12 @@ def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: bool = False)
     """Parse spec text (bytes or str) into a :class:`Source`, or raise a located SpecError."""
     if len(raw) > MAX_BYTES:
         _fail(name, 1, 1, f"the file is larger than {MAX_BYTES:,} bytes; a spec is a few kilobytes")
-    text = _decode(raw, name) if isinstance(raw, bytes) else raw.lstrip("\ufeff")
+    text = _decode(raw, name) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
     lines = _LineIndex(text)
     bad = _NON_PRINTABLE.search(text)
     if bad:
         line, col = lines.position(bad.start())
-        _fail(name, line, col, f"control character U+{ord(bad.group()):04X} is not allowed in a spec")
+        _fail(name, line, col, f"{_describe_char(bad.group())} is not allowed in a spec")
     if not text.strip():
         _fail(name, 1, 1, "the spec file is empty")
     source = Source(name, None)
@@ -120,7 +134,7 @@ def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: bool = False)
 
 
 def _fail(name: str, line: int, column: int, message: str, path: SpecPath = ()) -> None:
-    raise SpecError(Problem(message, path, name, line, column))
+    raise SpecError(Problem(message, tuple(path), name, line, column))
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -134,6 +148,26 @@ def _decode(raw: bytes, name: str) -> str:
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         _fail(name, line, column, f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x})")
         raise  # unreachable
+
+
+def _describe_char(char: str) -> str:
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        return f"a lone surrogate U+{code:04X} (not a character)"
+    if code in (0xFFFE, 0xFFFF):
+        return f"the non-character U+{code:04X}"
+    return f"control character U+{code:04X}"
+
+
+def _check_string(value: str) -> Optional[str]:
+    """Why a decoded string (after escapes) is not acceptable, or None."""
+    bad = _NON_PRINTABLE.search(value)
+    return f"{_describe_char(bad.group())} (written as an escape) is not allowed in a spec" if bad else None
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A value of the file as quoted in a message: repr, cut short."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 class _LineIndex:
@@ -151,14 +185,22 @@ class _LineIndex:
 
 _PLAIN = "!modelspec/plain"  # tag given to untagged plain scalars, resolved below
 _CORE = "tag:yaml.org,2002:"
-_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_LEADING_ZERO = re.compile(r"[-+]?0[0-9]+")
+_INT = re.compile(r"[-+]?[0-9]+|0x[0-9a-fA-F]+")
+_OCTAL = re.compile(r"[-+]?0[0-9]+|0o[0-7]+")  # YAML 1.1 octal / YAML 1.2 octal: read differently
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 
 
 def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+
+
+class _Stop(Exception):
+    """A limit or rule broken while composing, with the mark to blame."""
+
+    def __init__(self, message: str, mark):
+        super().__init__(message)
+        self.message, self.mark = message, mark
 
 
 class _Resolver(BaseResolver):
@@ -170,26 +212,73 @@ class _Resolver(BaseResolver):
         return super().resolve(kind, value, implicit)
 
 
-class _DepthLimitedComposer(Composer):
+class _Composer(Composer):
+    """PyYAML's composer with limits, and a record of where aliases and anchors were written.
+
+    ``path`` is the spec path of the node being composed (for syntax errors);
+    ``alias_marks`` maps (id(parent node), slot) to the alias written there, a
+    slot being a sequence index or id(key node); ``anchor_names`` maps id(node)
+    to the anchor it was given.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.depth = 0
+        self.count = 0
+        self.path: list = []
+        self.alias_marks: dict[tuple[int, int], tuple[str, Any]] = {}
+        self.anchor_names: dict[int, str] = {}
+
+    def compose_document(self):
+        self.get_event()  # document start
+        node = self.compose_node(None, None)
+        self.get_event()  # document end
+        self.anchors = {}
+        return node
+
     def compose_node(self, parent, index):
-        self._depth = getattr(self, "_depth", 0) + 1
-        try:
-            if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
-                raise yaml.MarkedYAMLError(
-                    problem=f"nesting deeper than {MAX_DEPTH} levels", problem_mark=mark
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        if index is not None:  # first, so that a syntax error met reading this node names it
+            self.path.append(index if isinstance(index, int) else getattr(index, "value", "?"))
+        event = self.peek_event()
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _Stop(f"the document has more than {MAX_VALUES:,} values; a spec has a few hundred",
+                        event.start_mark)
+        if self.depth >= MAX_DEPTH:
+            raise _Stop(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        if isinstance(event, AliasEvent) and parent is not None:
+            slot = index if isinstance(index, int) else id(index)
+            self.alias_marks[(id(parent), slot)] = (event.anchor, event.start_mark)
+        self.depth += 1
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        if index is not None:
+            self.path.pop()
+        if event.anchor is not None and not isinstance(event, AliasEvent):
+            self.anchor_names[id(node)] = event.anchor
+        return node
 
 
-class _YamlLoader(Reader, Scanner, Parser, _DepthLimitedComposer, _Resolver):
+class _Scanner(Scanner):
+    """PyYAML's scanner, refusing deep flow nesting as it reads it.
+
+    While a '[' or '{' may still start a key, the scanner reads up to 1,024
+    characters ahead and re-checks every open level at each token: tens of
+    thousands of '[' would cost seconds before the composer's depth check.
+    """
+
+    def fetch_flow_collection_start(self, TokenClass):
+        if self.flow_level >= MAX_DEPTH:
+            raise _Stop(f"nesting deeper than {MAX_DEPTH} levels", self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+
+class _YamlLoader(Reader, _Scanner, Parser, _Composer, _Resolver):
     def __init__(self, stream):
         Reader.__init__(self, stream)
-        Scanner.__init__(self)
+        _Scanner.__init__(self)
         Parser.__init__(self)
-        Composer.__init__(self)
+        _Composer.__init__(self)
         _Resolver.__init__(self)
 
 
@@ -197,95 +286,230 @@ def _read_yaml(text: str, name: str, source: Source) -> Any:
     loader = _YamlLoader(text)
     try:
         node = loader.get_single_node()
+        version = loader.yaml_version
+    except _Stop as e:
+        _fail(name, e.mark.line + 1, e.mark.column + 1, f"invalid YAML: {e.message}", tuple(loader.path))
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        problem = e.problem or e.context or "invalid YAML"
-        if "expected a single document" in str(e.context or ""):
-            problem = "a spec file holds one YAML document; found a second one"
-        _fail(name, mark.line + 1, mark.column + 1, f"invalid YAML: {problem}")
-    except yaml.YAMLError as e:  # reader errors carry no mark
+        line, column, message = _yaml_syntax_problem(e, text)
+        # the path of the node being composed: the innermost one, or (as the scanner
+        # reads ahead of the composer) one that contains it
+        _fail(name, line, column, f"invalid YAML: {message}", tuple(loader.path))
+    except yaml.YAMLError as e:  # reader errors carry no mark; the text was checked before
         _fail(name, 1, 1, f"invalid YAML: {e}")
-    except RecursionError:
+    except RecursionError:  # pragma: no cover - the depth limit comes first
         _fail(name, 1, 1, f"invalid YAML: nesting deeper than {MAX_DEPTH} levels")
     finally:
         loader.dispose()
+    if version is not None and version != (1, 2):
+        directive = re.search(r"^%YAML", text, re.M)
+        line = text.count("\n", 0, directive.start()) + 1 if directive else 1
+        _fail(name, line, 1, f"invalid YAML: modelspec reads YAML 1.2 (yes/no are strings, 010 is refused); "
+              f"remove the '%YAML {version[0]}.{version[1]}' directive")
     if node is None:
         _fail(name, 1, 1, "the spec file holds no document (only comments or blank space)")
-    return _YamlTree(name, source).convert(node, ())
+    tree = _YamlTree(name, source, loader.alias_marks, loader.anchor_names)
+    return tree.convert(node, (), 1)
+
+
+def _line_indent(text: str, mark) -> int:
+    """Column (0-based) of the first non-blank character of ``mark``'s line."""
+    start = text.rfind("\n", 0, mark.index) + 1
+    end = text.find("\n", start)
+    line = text[start : end if end >= 0 else len(text)]
+    return len(line) - len(line.lstrip(" "))
+
+
+def _yaml_syntax_problem(e: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
+    """(line, column, message) for a PyYAML error, at the place a person would look."""
+    problem, context = e.problem or "", e.context or ""
+    mark, opened = e.problem_mark or e.context_mark, e.context_mark
+    if "expected a single document" in context:
+        return mark.line + 1, mark.column + 1, "a spec file holds one YAML document; found a second one"
+    if problem.startswith("expected ',' or") and opened is not None:
+        bracket = "{" if "mapping" in context else "["
+        closer = "}" if bracket == "{" else "]"
+        found = problem.split("but got ")[-1]
+        # The collection was left open when what follows is back at (or left of) the
+        # indentation of the line that opened it, or the file ends: blame the opener.
+        if found == "'<stream end>'" or (
+            mark.line > opened.line and _line_indent(text, mark) <= _line_indent(text, opened)
+        ):
+            return (opened.line + 1, opened.column + 1,
+                    f"this '{bracket}' is never closed (expected ',' or '{closer}' before line "
+                    f"{mark.line + 1}, column {mark.column + 1})")
+        return mark.line + 1, mark.column + 1, f"expected ',' or '{closer}' here, but found {found} (a missing comma?)"
+    if problem.startswith("expected <block end>, but found"):
+        found = problem.split("but found ")[-1]
+        if found in ("']'", "'}'"):
+            return mark.line + 1, mark.column + 1, f"unexpected {found}: no bracket is open here"
+        return (mark.line + 1, mark.column + 1,
+                "bad indentation: this line does not line up with the lines of the block it is in")
+    if problem == "mapping values are not allowed here":
+        start = text.rfind("\n", 0, mark.index) + 1
+        before = text[start : mark.index]
+        if ": " not in before and before.strip() and " " not in before.strip():
+            # 'key:' on a line indented deeper than the line above: YAML reads it as a
+            # continuation of the value above, then stumbles on the ':'.
+            return (mark.line + 1, len(before) - len(before.lstrip()) + 1,
+                    "bad indentation: this key is indented deeper than the keys of its mapping "
+                    "(or the line above it lacks a ':')")
+        return (mark.line + 1, mark.column + 1,
+                "': ' cannot appear inside an unquoted value; put the value in quotes")
+    if problem == "could not find expected ':'" and opened is not None:
+        return opened.line + 1, opened.column + 1, "expected 'key: value' here, but this line has no ':'"
+    if problem.startswith("found character '\\t'"):
+        return mark.line + 1, mark.column + 1, "a tab character: YAML indents and separates with spaces only"
+    if problem.startswith("found character") and "cannot start any token" in problem:
+        char = problem.split("'")[1] if "'" in problem else "this character"
+        return (mark.line + 1, mark.column + 1,
+                f"'{char}' cannot start an unquoted value; put the value in quotes")
+    if problem.startswith("found unknown escape character"):
+        escape = text[mark.index - 1 : mark.index + 1] if mark.index else "\\"
+        return (mark.line + 1, max(mark.column, 1),
+                f"unknown escape {escape!r} in a double-quoted string (write \\\\ for a backslash)")
+    if problem == "found unexpected end of stream" and "quoted scalar" in context and opened is not None:
+        return opened.line + 1, opened.column + 1, "this quoted string is never closed"
+    if problem.startswith("found undefined alias"):
+        anchor = problem.split("'")[1] if "'" in problem else "?"
+        return (mark.line + 1, mark.column + 1,
+                f"alias *{anchor} is not defined (an anchor &{anchor} must be written before it is used)")
+    if context.startswith("found duplicate anchor") and opened is not None:
+        anchor = context.split("'")[1] if "'" in context else "?"
+        return (mark.line + 1, mark.column + 1,
+                f"anchor &{anchor} is defined twice (first at line {opened.line + 1}, column {opened.column + 1})")
+    if problem.startswith("expected '<document start>'"):
+        return mark.line + 1, mark.column + 1, "unexpected content after the end of the document"
+    return mark.line + 1, mark.column + 1, problem or context or "invalid YAML"
+
+
+def _ambiguous_octal(value: str) -> str:
+    """Why ``010`` or ``0o10`` is refused: YAML 1.1 and 1.2 read it differently."""
+    sign = "-" if value.startswith("-") else ""
+    digits = value.lstrip("+-")
+    if digits.startswith("0o"):
+        return (f"ambiguous number {value!r}: YAML 1.2 reads it as octal, YAML 1.1 as a string; "
+                f"write {sign}{int(digits[2:], 8)} in decimal")
+    octal = f" (or {sign}{int(digits, 8)} if octal was meant)" if set(digits) <= set("01234567") else ""
+    return (f"ambiguous number {value!r}: YAML 1.1 reads a leading zero as octal; "
+            f"write {sign}{int(digits, 10)} without it{octal}")
 
 
 class _YamlTree:
-    """Turns a composed YAML node tree into plain data, recording positions."""
+    """Turns a composed YAML node tree into plain data, recording positions.
 
-    def __init__(self, name: str, source: Source):
+    Aliases are expanded here, counting every value and level as written out,
+    so a document that grows too large or too deep through aliases is refused
+    at the alias that makes it so.
+    """
+
+    def __init__(self, name: str, source: Source, alias_marks: dict, anchor_names: dict[int, str]):
         self.name = name
         self.source = source
+        self.alias_marks = alias_marks
+        self.anchor_names = anchor_names
         self.count = 0
-        self.active: set[int] = set()
+        self.active: dict[int, Any] = {}  # id(node) -> node, for the nodes being converted
+        self.aliases: list[tuple[str, Any, SpecPath]] = []  # aliases being expanded, outermost first
 
     def fail(self, node, message: str, path: SpecPath) -> None:
         _fail(self.name, node.start_mark.line + 1, node.start_mark.column + 1, message, path)
 
-    def convert(self, node, path: SpecPath) -> Any:
-        if id(node) in self.active:
-            self.fail(node, "an alias refers to the node that contains it (a cycle)", path)
+    def fail_at(self, mark, message: str, path: SpecPath) -> None:
+        _fail(self.name, mark.line + 1, mark.column + 1, message, path)
+
+    def convert(self, node, path: SpecPath, depth: int, alias: Optional[tuple[str, Any]] = None) -> Any:
+        """``node`` as plain data; ``alias`` is the (anchor, mark) of the alias that led here."""
+        if alias is not None:
+            anchor, mark = alias
+            if id(node) in self.active:
+                at = node.start_mark
+                self.fail_at(mark, f"alias *{anchor} refers to the collection that contains it (&{anchor} at "
+                             f"line {at.line + 1}, column {at.column + 1}); an alias cannot contain itself", path)
+            self.aliases.append((anchor, mark, path))
+            try:
+                return self._convert(node, path, depth, mark)
+            finally:
+                self.aliases.pop()
+        return self._convert(node, path, depth, node.start_mark)
+
+    def _convert(self, node, path: SpecPath, depth: int, mark) -> Any:
         self.count += 1
-        if self.count > MAX_VALUES:
-            self.fail(node, f"the document expands to more than {MAX_VALUES:,} values "
-                      "(aliases repeated inside aliases?)", path)
-        self.source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if self.count > MAX_VALUES or depth > MAX_DEPTH:
+            what = (f"expand to more than {MAX_VALUES:,} values" if self.count > MAX_VALUES
+                    else f"nest deeper than {MAX_DEPTH} levels")
+            if self.aliases:
+                anchor, at, at_path = self.aliases[0]
+                self.fail_at(at, f"alias *{anchor} makes the document {what}; "
+                             "a spec is far smaller (aliases repeated inside aliases?)", at_path)
+            self.fail(node, f"the document would {what}", path)
+        self.source.values[path] = (mark.line + 1, mark.column + 1)
+        if id(node) in self.anchor_names:
+            self.source.anchors[path] = self.anchor_names[id(node)]
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
-        self.active.add(id(node))
+        self.active[id(node)] = node
         try:
             if isinstance(node, SequenceNode):
                 self.check_tag(node, "seq", path)
-                return [self.convert(child, path + (i,)) for i, child in enumerate(node.value)]
+                return [
+                    self.convert(child, path + (i,), depth + 1, self.alias_marks.get((id(node), i)))
+                    for i, child in enumerate(node.value)
+                ]
             self.check_tag(node, "map", path)
-            return self.mapping(node, path)
+            return self.mapping(node, path, depth, mark)
         finally:
-            self.active.discard(id(node))
+            del self.active[id(node)]
 
     def check_tag(self, node, kind: str, path: SpecPath) -> None:
         if node.tag != _CORE + kind:
             self.fail(node, f"YAML tag {_short_tag(node.tag)} is not allowed: a spec is plain data", path)
 
-    def mapping(self, node: MappingNode, path: SpecPath) -> dict:
+    def mapping(self, node: MappingNode, path: SpecPath, depth: int, mark) -> dict:
         result: dict[str, Any] = {}
         pairs = []
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.tag == _PLAIN and key_node.value == "<<":
-                self.merge(result, value_node, path)  # '<<: *base' fills keys not written here
+                # '<<: *base' fills in the keys not written here
+                self.merge(result, value_node, path, depth, self.alias_marks.get((id(node), id(key_node))))
             else:
                 pairs.append((key_node, value_node))
-        self.source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        self.source.values[path] = (mark.line + 1, mark.column + 1)
         written: set[str] = set()
         for key_node, value_node in pairs:
             key = self.scalar(key_node, path) if isinstance(key_node, ScalarNode) else None
             if not isinstance(key, str):
-                shown = key_node.value if isinstance(key_node, ScalarNode) else "a collection"
-                self.fail(key_node, f"mapping keys must be strings; {shown!r} is not "
+                shown = _shown(key_node.value) if isinstance(key_node, ScalarNode) else "a collection"
+                self.fail(key_node, f"mapping keys must be strings; {shown} is not "
                           "(quote it if it is meant as a name)", path)
             if key in written:
                 line, col = self.source.keys[path + (key,)]
-                self.fail(key_node, f"duplicate key {key!r} (first written at line {line}, column {col})",
+                self.fail(key_node, f"duplicate key {_shown(key)} (first written at line {line}, column {col})",
                           path + (key,))
             written.add(key)
             self.source.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = self.convert(value_node, path + (key,))
+            alias = self.alias_marks.get((id(node), id(key_node)))
+            result[key] = self.convert(value_node, path + (key,), depth + 1, alias)
         return result
 
-    def merge(self, result: dict, value_node, path: SpecPath) -> None:
+    def merge(self, result: dict, value_node, path: SpecPath, depth: int, alias) -> None:
         """Apply a YAML merge key; of several merged mappings the first wins."""
-        sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-        for src in reversed(sources):
+        if isinstance(value_node, SequenceNode) and alias is None:
+            sources = [(src, self.alias_marks.get((id(value_node), i))) for i, src in enumerate(value_node.value)]
+        else:
+            sources = [(value_node, alias)]
+        position = self.source.values[path]
+        for src, src_alias in reversed(sources):
             if not isinstance(src, MappingNode):
-                self.fail(src, "a merge key ('<<') takes a mapping or a list of mappings", path)
-            result.update(self.convert(src, path))
+                where = src_alias[1] if src_alias else src.start_mark
+                self.fail_at(where, "a merge key ('<<') takes a mapping or a list of mappings", path)
+            merged = self.convert(src, path, depth, src_alias)
+            result.update(merged)
+        self.source.values[path] = position
 
     def scalar(self, node: ScalarNode, path: SpecPath) -> Any:
         value, tag = node.value, node.tag
         if tag == _CORE + "str":
+            self.check_string(node, value, path)
             return value
         if tag == _PLAIN:
             return self.plain(node, value, path)
@@ -296,9 +520,14 @@ class _YamlTree:
             if kind == "float" and type(result) is int:
                 result = float(result)
             if type(result) is not kinds[kind]:
-                self.fail(node, f"{value!r} is not a valid !!{kind}", path)
+                self.fail(node, f"{_shown(value)} is not a valid !!{kind}", path)
             return result
         self.fail(node, f"YAML tag {_short_tag(tag)} is not allowed: a spec is plain data", path)
+
+    def check_string(self, node: ScalarNode, value: str, path: SpecPath) -> None:
+        problem = _check_string(value)
+        if problem:
+            self.fail(node, problem, path)
 
     def plain(self, node: ScalarNode, value: str, path: SpecPath) -> Any:
         """Resolve an untagged plain scalar by the YAML 1.2 core schema."""
@@ -308,20 +537,22 @@ class _YamlTree:
             return True
         if value in ("false", "False", "FALSE"):
             return False
-        if _LEADING_ZERO.fullmatch(value):
-            self.fail(node, f"ambiguous number {value!r}: YAML 1.1 reads a leading zero as octal; "
-                      f"write {int(value, 10)} (or 0o{value.lstrip('+-0') or '0'} for octal)", path)
-        if _INT.fullmatch(value):
+        if _INT.fullmatch(value) or _OCTAL.fullmatch(value):
             if len(value) > MAX_INT_DIGITS:
-                self.fail(node, f"integer with {len(value)} digits is too large", path)
+                self.fail(node, f"integer with {len(value):,} digits is too large", path)
+            if _OCTAL.fullmatch(value):
+                self.fail(node, _ambiguous_octal(value), path)
             return int(value, 0)
         if _FLOAT.fullmatch(value):
+            if len(value) > MAX_INT_DIGITS:
+                self.fail(node, f"number with {len(value):,} characters is too long", path)
             number = float(value)
             if math.isinf(number):
-                self.fail(node, f"number {value!r} is out of range", path)
+                self.fail(node, f"number {_shown(value)} is out of range", path)
             return number
         if _SPECIAL_FLOAT.fullmatch(value):
-            self.fail(node, f"{value!r} is not allowed: sizes and rates must be finite numbers", path)
+            self.fail(node, f"{_shown(value)} is not allowed: sizes and rates must be finite numbers", path)
+        self.check_string(node, value, path)
         return value
 
 
@@ -338,34 +569,50 @@ class _JsonReader:
     def __init__(self, text: str, name: str, lines: _LineIndex, source: Source):
         self.text, self.name, self.lines, self.source = text, name, lines, source
         self.pos = 0
+        self.count = 0
+        self.open: list[tuple[int, SpecPath]] = []  # offsets of the '{' / '[' not yet closed
 
     def fail(self, message: str, offset: int | None = None, path: SpecPath = ()) -> None:
         line, col = self.lines.position(self.pos if offset is None else offset)
         _fail(self.name, line, col, message, path)
+
+    def fail_at_end(self, path: SpecPath) -> None:
+        """The text ended inside a collection: blame the innermost one left open."""
+        if self.open:
+            offset, open_path = self.open[-1]
+            line, col = self.lines.position(self.pos)
+            self.fail(f"invalid JSON: this '{self.text[offset]}' is never closed (the file ends at line {line}, "
+                      f"column {col})", offset, open_path)
+        self.fail("invalid JSON: unexpected end of file", path=path)
 
     def skip_ws(self) -> None:
         self.pos = _JSON_WS.match(self.text, self.pos).end()
 
     def read_document(self) -> Any:
         self.skip_ws()
-        value = self.value((), 0)
+        value = self.value((), 1)
         self.skip_ws()
         if self.pos < len(self.text):
             self.fail("invalid JSON: unexpected text after the end of the document")
         return value
 
     def value(self, path: SpecPath, depth: int) -> Any:
+        start = self.pos
+        char = self.text[start : start + 1]
+        if not char:
+            self.fail_at_end(path)
+        self.count += 1
+        if self.count > MAX_VALUES:
+            self.fail(f"the document has more than {MAX_VALUES:,} values; a spec has a few hundred", path=path)
         if depth > MAX_DEPTH:
             self.fail(f"invalid JSON: nesting deeper than {MAX_DEPTH} levels", path=path)
-        start = self.pos
         self.source.values[path] = self.lines.position(start)
-        char = self.text[start : start + 1]
         if char == "{":
             return self.object(path, depth)
         if char == "[":
             return self.array(path, depth)
         if char == '"':
-            return self.string()
+            return self.string(path)
         for word, result in (("true", True), ("false", False), ("null", None)):
             if self.text.startswith(word, start):
                 self.pos += len(word)
@@ -376,69 +623,96 @@ class _JsonReader:
         number = _JSON_NUMBER.match(self.text, start)
         if number:
             return self.number(number, path)
-        if not char:
-            self.fail("invalid JSON: unexpected end of file", path=path)
         self.fail(f"invalid JSON: unexpected character {char!r}", path=path)
 
     def number(self, match: re.Match, path: SpecPath) -> Any:
         self.pos = match.end()
         text = match.group()
+        if text.lstrip("-") == "0" and self.text[self.pos : self.pos + 1].isdigit():
+            written = re.match(r"-?[0-9]+", self.text[match.start() : match.start() + MAX_INT_DIGITS]).group()
+            self.fail(f"invalid JSON: a number cannot start with 0; write {int(written)}, not {written}",
+                      match.start(), path)
+        if len(text) > MAX_INT_DIGITS:
+            what = "integer" if not (match.group(1) or match.group(2)) else "number"
+            self.fail(f"{what} with {len(text):,} characters is too long", match.start(), path)
         if match.group(1) or match.group(2):
             value = float(text)
             if math.isinf(value):
                 self.fail(f"number {text} is out of range", match.start(), path)
             return value
-        if len(text) > MAX_INT_DIGITS:
-            self.fail(f"integer with {len(text)} digits is too large", match.start(), path)
         return int(text)
 
-    def string(self) -> str:
+    def string(self, path: SpecPath) -> str:
+        start = self.pos
         try:
             value, self.pos = json.decoder.scanstring(self.text, self.pos + 1, True)
         except json.JSONDecodeError as e:
-            self.fail(f"invalid JSON: {e.msg.lower()}", e.pos)
+            if e.msg.startswith("Unterminated string"):
+                self.fail("invalid JSON: this string is never closed", e.pos, path)
+            if e.msg.startswith("Invalid control character"):
+                self.fail(f"invalid JSON: {_describe_char(self.text[e.pos])} inside a string "
+                          "(write it as an escape such as \\t)", e.pos, path)
+            self.fail(f"invalid JSON: {e.msg[:1].lower()}{e.msg[1:]}", e.pos, path)
+        problem = _check_string(value)
+        if problem:
+            self.fail(problem, start, path)
         return value
 
-    def expect(self, char: str, what: str) -> None:
+    def expect(self, char: str, what: str, path: SpecPath) -> None:
         self.skip_ws()
-        if self.text[self.pos : self.pos + 1] != char:
-            found = self.text[self.pos : self.pos + 1]
-            self.fail(f"invalid JSON: expected {what}, found {repr(found) if found else 'end of file'}")
+        found = self.text[self.pos : self.pos + 1]
+        if not found:
+            self.fail_at_end(path)
+        if found != char:
+            self.fail(f"invalid JSON: expected {what}, found {found!r}", path=path)
         self.pos += 1
 
+    def comma(self, closer: str, path: SpecPath) -> None:
+        """The ',' between items; a trailing one before ``closer`` is an error of its own."""
+        at = self.pos
+        self.expect(",", f"',' or '{closer}'", path)
+        self.skip_ws()
+        if self.text.startswith(closer, self.pos):
+            self.fail(f"invalid JSON: a trailing comma before '{closer}'", at, path)
+
     def object(self, path: SpecPath, depth: int) -> dict:
+        self.open.append((self.pos, path))
         self.pos += 1
         result: dict[str, Any] = {}
         self.skip_ws()
         if self.text.startswith("}", self.pos):
             self.pos += 1
+            self.open.pop()
             return result
         while True:
             self.skip_ws()
             key_at = self.pos
             if not self.text.startswith('"', self.pos):
-                self.expect('"', "a string key in double quotes")
-            key = self.string()
+                self.expect('"', "a string key in double quotes", path)
+            key = self.string(path)
             if key in result:
                 line, col = self.source.keys[path + (key,)]
-                self.fail(f"duplicate key {key!r} (first written at line {line}, column {col})",
+                self.fail(f"duplicate key {_shown(key)} (first written at line {line}, column {col})",
                           key_at, path + (key,))
             self.source.keys[path + (key,)] = self.lines.position(key_at)
-            self.expect(":", "':' after the key")
+            self.expect(":", "':' after the key", path)
             self.skip_ws()
             result[key] = self.value(path + (key,), depth + 1)
             self.skip_ws()
             if self.text.startswith("}", self.pos):
                 self.pos += 1
+                self.open.pop()
                 return result
-            self.expect(",", "',' or '}'")
+            self.comma("}", path)
 
     def array(self, path: SpecPath, depth: int) -> list:
+        self.open.append((self.pos, path))
         self.pos += 1
         result: list[Any] = []
         self.skip_ws()
         if self.text.startswith("]", self.pos):
             self.pos += 1
+            self.open.pop()
             return result
         while True:
             self.skip_ws()
@@ -446,5 +720,6 @@ class _JsonReader:
             self.skip_ws()
             if self.text.startswith("]", self.pos):
                 self.pos += 1
+                self.open.pop()
                 return result
-            self.expect(",", "',' or ']'")
+            self.comma("]", path)

@@ -62,17 +62,20 @@ def parse_spec(source: Source) -> ModelSpec:
     data = source.data
     if not isinstance(data, dict):
         raise SpecError(f"a spec must be a mapping with name, input and blocks, not {describe(data)}").located(source)
-    data = {k: v for k, v in data.items() if k != "$schema"}  # a JSON file may name its schema
+    if "$schema" in data and not isinstance(data["$schema"], str):
+        raise SpecError(f"must be a string (the schema's URL or path), not {describe(data['$schema'])}",
+                        ("$schema",)).located(source)
+    data = {k: v for k, v in data.items() if k != "$schema"}  # a spec file may name its schema
     if isinstance(data.get("defaults"), dict):
         try:
             defaults = Defaults.model_validate(data["defaults"])
         except ValidationError as e:
-            raise _spec_error(e, data, ("defaults",)).located(source) from None
+            raise _spec_error(e, data["defaults"], ("defaults",), source).located(source) from None
         data["blocks"] = _apply_defaults(data.get("blocks"), defaults)
     try:
         spec = ModelSpec.model_validate(data)
     except ValidationError as e:
-        raise _spec_error(e, data).located(source) from None
+        raise _spec_error(e, data, (), source).located(source) from None
     spec._source = source
     return spec
 
@@ -98,17 +101,34 @@ def _apply_defaults(blocks: Any, defaults: Defaults) -> Any:
 # ----------------------------------------------------------------- pydantic errors
 
 
-def _spec_error(error: ValidationError, data: Any, prefix: SpecPath = ()) -> SpecError:
-    problems: dict[SpecPath, Problem] = {}
+def _spec_error(error: ValidationError, data: Any, prefix: SpecPath = (),
+                source: Optional[Source] = None) -> SpecError:
+    """Pydantic's errors on ``data`` (found at ``prefix`` in the spec) as problems, one per place.
+
+    A missing required field whose name an unknown key nearby resembles is one
+    mistake, a typo, and is reported once: as the unknown key, with its did-you-mean.
+    """
+    problems: dict[tuple[SpecPath, bool], Problem] = {}
+    missing: dict[SpecPath, tuple[SpecPath, bool]] = {}  # path of a missing field -> its problem's key
+    suggested: set[SpecPath] = set()  # paths of fields that an unknown key's did-you-mean names
     for item in error.errors(include_url=False):
         path, value, parent = _data_path(data, prefix, item["loc"])
-        problem = _problem(item, path, value, parent)
-        problems.setdefault(problem.path, problem)  # union branches may repeat a place
+        problem = _problem(item, path, value, parent, source)
+        key = (problem.path, problem.at_key)
+        if item["type"] == "missing" and path and isinstance(path[-1], str):
+            missing[path] = key
+        if item["type"] == "extra_forbidden":
+            match = difflib.get_close_matches(str(path[-1]), _known_fields(path[:-1], parent), n=1, cutoff=0.6)
+            if match:
+                suggested.add(path[:-1] + (match[0],))
+        problems.setdefault(key, problem)  # union branches may repeat a place
+    for path in suggested & missing.keys():
+        problems.pop(missing[path], None)
     return SpecError(list(problems.values()))
 
 
 def _data_path(data: Any, prefix: SpecPath, loc: tuple) -> tuple[SpecPath, Any, Any]:
-    """Follow pydantic's ``loc`` through the data, dropping union tags it inserts.
+    """Follow pydantic's ``loc`` through ``data`` (the value at ``prefix``), dropping union tags.
 
     Returns the spec path as far as it exists in the data, the value found
     there, and its parent value.
@@ -169,25 +189,47 @@ _TYPE_WORDS = {
 }
 
 
-def _problem(item: dict, path: SpecPath, value: Any, parent: Any) -> Problem:
+_ITEMS = {("input", "shape"): "[height, width, channels]"}
+
+
+def _problem(item: dict, path: SpecPath, value: Any, parent: Any, source: Optional[Source] = None) -> Problem:
     kind, ctx = item["type"], item.get("ctx") or {}
     name = path[-1] if path else None
+    if kind == "missing" and isinstance(name, int) and isinstance(parent, list):
+        # a tuple (input shape, [height, width] pair) with too few items
+        what = _ITEMS.get(tuple(path[:-1]), "[height, width]")
+        return Problem(f"must be {what}: {what.count(',') + 1} items, not {len(parent)}", path[:-1])
     if kind == "missing":
         return Problem(f"missing required field {name!r}", path[:-1])
     if kind == "extra_forbidden":
         known = _known_fields(path[:-1], parent)
-        return Problem(f"unknown field {name!r}{_did_you_mean(str(name), known)}", path, at_key=True)
+        hint = _did_you_mean(str(name), known)
+        if not hint and source is not None and tuple(path) in source.anchors:
+            hint = ("; to reuse a block, put the anchor on its first use in 'blocks' (- &name {...}) "
+                    "and write *name where it repeats (or see 'repeat' and 'defaults')")
+        return Problem(f"unknown field {_quoted(name)}{hint}", path, at_key=True)
     if kind == "union_tag_invalid":
         tags = sorted(BLOCK_TYPES)
-        return Problem(f"unknown block type {ctx.get('tag')!r}{_did_you_mean(str(ctx.get('tag')), tags)} "
+        tag = value.get("type") if isinstance(value, dict) else ctx.get("tag")
+        if not isinstance(tag, str):
+            return Problem(f"a block's type must be a string naming the block, not {describe(tag)} "
+                           f"(known types: {', '.join(tags)})", path + ("type",))
+        return Problem(f"unknown block type {_quoted(tag)}{_did_you_mean(tag, tags)} "
                        f"(known types: {', '.join(tags)})", path + ("type",))
     if kind == "union_tag_not_found":
         return Problem(f"a block needs a 'type' (one of: {', '.join(sorted(BLOCK_TYPES))})", path)
     if kind == "literal_error":
         expected = [e.strip().strip("'") for e in ctx.get("expected", "").replace(" or ", ", ").split(",")]
-        allowed = ", ".join(expected) if len(expected) <= 6 else f"one of {len(expected)} Keras names"
-        return Problem(f"{describe(value)} is not accepted{_did_you_mean(str(value), expected)} "
-                       f"(allowed: {allowed})", path)
+        what = {"kernel_initializer": "initializer"}.get(str(name), str(name).replace("_", " "))
+        allowed = f"one of: {', '.join(expected)}"
+        if isinstance(value, str):
+            return Problem(f"unknown {what} {_quoted(value)}{_did_you_mean(value, expected)} ({allowed})", path)
+        return Problem(f"must be the name of a{'n' if what[:1] in 'aeiou' else ''} {what} ({allowed}), "
+                       f"not {describe(value)}", path)
+    if kind == "string_type" and isinstance(value, (bool, int, float)):
+        return Problem(f"must be a string, not {describe(value)}; quote it if it is meant as text", path)
+    if kind == "int_from_float" or (kind == "int_type" and type(value) is float and value.is_integer()):
+        return Problem(f"must be an integer, not {describe(value)}; write {int(value)}", path)
     if kind in _TYPE_WORDS:
         return Problem(f"must be {_TYPE_WORDS[kind]}, not {describe(value)}", path)
     bounds = {
@@ -199,7 +241,10 @@ def _problem(item: dict, path: SpecPath, value: Any, parent: Any) -> Problem:
     }
     if kind in bounds:
         message = bounds[kind].format(**ctx)
-        if kind in ("too_short", "too_long") and isinstance(value, list):
+        if kind == "too_long" and ctx.get("field_type") == "Tuple" and isinstance(value, list):
+            what = _ITEMS.get(tuple(path), "[height, width]")
+            message = f"must be {what}: {what.count(',') + 1} items, not {len(value)}"
+        elif kind in ("too_short", "too_long") and isinstance(value, list):
             message += f" (it has {len(value)})"
         return Problem(message, path)
     if kind in ("size_type", "batch_norm_type"):
@@ -222,6 +267,11 @@ def _known_fields(path: SpecPath, parent: Any) -> list[str]:
         if cls is not None:
             return list(cls.model_fields)
     return []
+
+
+def _quoted(value: Any) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:

@@ -1,0 +1,549 @@
+"""The bad-input corpus: every bad spec gets one located error line and exit status 1.
+
+Each case is a spec text (or bytes), the file suffix it is saved under, and
+what the contract promises for it: the exit status, the line and column of
+the offending text, the spec path and a fragment of the message. Locations are
+given as the text a person would point at (``at="64.5"``: the first
+occurrence of ``64.5`` in the spec; ``at=("*d", 2)``: the second ``*d``) and
+turned into a line and column from the spec text itself, or, for generated
+inputs, computed from how they were generated.
+
+Cases run through the real command line in-process (``modelspec.cli.main``);
+a handful also run as a real ``modelspec validate`` subprocess, to prove the
+exit status and the absence of a traceback end to end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+import pytest
+
+from modelspec.cli import main
+
+# --------------------------------------------------------------------------- spec builders
+
+HEAD = "name: m\ninput:\n  shape: [32, 32, 3]\nblocks:\n"
+
+
+def Y(*blocks: str, head: str = HEAD) -> str:
+    """A YAML spec with a 32x32x3 input and these blocks, one flow mapping per line."""
+    return head + "".join(f"  - {b}\n" for b in blocks)
+
+
+def J(*blocks: str, top: str = "") -> str:
+    """A JSON spec with a 32x32x3 input and these blocks, one per line; ``top`` adds keys first."""
+    return ("{\n" + top + '  "name": "m",\n  "input": {"shape": [32, 32, 3]},\n  "blocks": [\n'
+            + ",\n".join(f"    {b}" for b in blocks) + "\n  ]\n}\n")
+
+
+VGG = "{type: vgg, filters: 8}"
+JVGG = '{"type": "vgg", "filters": 8}'
+BIG = 10 * 1024 * 1024  # "files of 10 MB"
+DEEP = 50_000  # "tens of thousands of ["
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    text: Union[str, bytes]
+    suffix: str = ".yaml"
+    status: int = 1
+    at: Union[None, str, tuple[str, int]] = None  # the text to point at (first, or nth occurrence)
+    line: Optional[int] = None  # or an explicit position, for generated inputs
+    column: Optional[int] = None
+    path: Optional[str] = None  # the spec path as printed ('$' is the root)
+    message: str = ""  # a fragment of the message
+    stage: str = "schema"  # which check rejects it: load | schema | static | ok | usage
+
+    def position(self) -> tuple[int, int]:
+        if self.at is None:
+            assert self.line is not None and self.column is not None, self.id
+            return self.line, self.column
+        needle, nth = (self.at, 1) if isinstance(self.at, str) else self.at
+        text = self.text.decode("utf-8", "replace") if isinstance(self.text, bytes) else self.text
+        text = text.removeprefix("\ufeff")
+        offset = -1
+        for _ in range(nth):
+            offset = text.find(needle, offset + 1)
+            assert offset >= 0, f"{self.id}: {needle!r} (#{nth}) is not in the spec"
+        line = text.count("\n", 0, offset) + 1
+        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def ok(id: str, text: Union[str, bytes], suffix: str = ".yaml") -> Case:
+    return Case(id, text, suffix, status=0, stage="ok")
+
+
+CASES: list[Case] = [
+    # ------------------------------------------------------------------ YAML syntax
+    Case("yaml-unclosed-brace", "name: m\ninput: {shape: [32, 32, 3]\nblocks:\n  - " + VGG + "\n",
+         at="{shape", path="input", message="this '{' is never closed", stage="load"),
+    Case("yaml-unclosed-bracket", Y(VGG, head="name: m\ninput:\n  shape: [32, 32, 3\nblocks:\n"),
+         at="[32", path="input.shape", message="this '[' is never closed", stage="load"),
+    Case("yaml-unclosed-at-eof", Y("{type: vgg, filters: 8"),
+         at="{type", path="blocks[0]", message="this '{' is never closed", stage="load"),
+    Case("yaml-missing-comma", "name: m\ninput:\n  shape: [32, 32, 3]\nblocks: [\n"
+         "    {type: vgg, filters: 8}\n    {type: vgg, filters: 8}\n  ]\n",
+         at=("{type", 2), path="blocks", message="a missing comma?", stage="load"),
+    Case("yaml-stray-bracket", Y(VGG + "]"), at=("]", 2), path="blocks", message="unexpected ']'", stage="load"),
+    Case("yaml-dedented-key", "name: m\ninput:\n  shape: [32, 32, 3]\n blocks:\n  - " + VGG + "\n",
+         at="blocks", path="$", message="bad indentation", stage="load"),
+    Case("yaml-over-indented-key", Y("type: vgg\n      filters: 8"),
+         at="filters", path="blocks[0]", message="indented deeper", stage="load"),
+    Case("yaml-misaligned-item", Y(VGG) + " - " + VGG + "\n",
+         # dedented out of 'blocks', the item lands in the top-level mapping, where it cannot be
+         line=6, column=2, path="$", message="bad indentation", stage="load"),
+    Case("yaml-tab-indent", "name: m\ninput:\n\tshape: [32, 32, 3]\nblocks:\n  - " + VGG + "\n",
+         at="\t", path="input", message="tab", stage="load"),
+    Case("yaml-tab-after-colon", "name:\tm\n" + HEAD[8:] + "  - " + VGG + "\n",
+         at="\t", path="name", message="tab", stage="load"),
+    Case("yaml-key-without-colon", "name: m\ninput\n  shape: [32, 32, 3]\nblocks:\n  - " + VGG + "\n",
+         at="input", path="$", message="no ':'", stage="load"),
+    # Syntax errors carry the path of the node being read; where YAML's scanner reads ahead
+    # (to see whether a ':' follows), that is the enclosing collection, here the top level.
+    Case("yaml-colon-in-value", Y(VGG, head="name: my: model\n" + HEAD[8:]),
+         at=": model", path="$", message="put the value in quotes", stage="load"),
+    Case("yaml-unclosed-quote", 'name: "m\ninput:\n  shape: [32, 32, 3]\n',
+         at='"m', path="name", message="quoted string is never closed", stage="load"),
+    Case("yaml-bad-escape", Y(VGG, head='name: "m\\q"\n' + HEAD[8:]),
+         at="\\q", path="name", message="unknown escape", stage="load"),
+    Case("yaml-reserved-indicator", Y(VGG, head="name: @m\n" + HEAD[8:]),
+         at="@", path="name", message="cannot start an unquoted value", stage="load"),
+    Case("yaml-undefined-alias", Y("{type: vgg, filters: *size}"),
+         at="*size", path="blocks[0].filters", message="alias *size is not defined", stage="load"),
+    Case("yaml-duplicate-anchor", Y("&b {type: vgg, filters: 8}", "&b {type: vgg, filters: 16}"),
+         at=("&b", 2), path="blocks[1]", message="anchor &b is defined twice", stage="load"),
+    Case("yaml-two-documents", Y(VGG) + "---\nname: n\n",
+         at="---", path="$", message="one YAML document", stage="load"),
+    Case("yaml-content-after-end", Y(VGG) + "...\nname: n\n",
+         at="name: n", path="$", message="after the end of the document", stage="load"),
+    Case("yaml-1.1-directive", "%YAML 1.1\n---\n" + Y(VGG),
+         at="%YAML", path="$", message="modelspec reads YAML 1.2", stage="load"),
+    # ------------------------------------------------------------------ empty, not a mapping
+    Case("empty-file", "", line=1, column=1, path="$", message="empty", stage="load"),
+    Case("blank-file", "  \n\n", line=1, column=1, path="$", message="empty", stage="load"),
+    Case("comments-only", "# yaml-language-server: $schema=../schemas/modelspec.schema.json\n# nothing\n",
+         line=1, column=1, path="$", message="holds no document", stage="load"),
+    Case("top-level-list", "- " + VGG + "\n", at="- ", path="$", message="must be a mapping", stage="schema"),
+    Case("top-level-scalar", "vgg_block\n", at="vgg_block", path="$", message="not a string ('vgg_block')"),
+    Case("json-top-level-list", "[" + JVGG + "]", ".json", at="[", path="$", message="not a list"),
+    Case("json-top-level-number", "42\n", ".json", at="42", path="$", message="not an integer (42)"),
+    Case("json-empty-file", "", ".json", line=1, column=1, path="$", message="empty", stage="load"),
+    # ------------------------------------------------------------------ bytes and characters
+    Case("latin-1-byte", b"name: m\ndescription: caf\xe9\n" + Y(VGG)[8:].encode(),
+         line=2, column=len("description: caf") + 1, path="$", message="not UTF-8 text (byte 0xe9)", stage="load"),
+    Case("utf-16-file", "\ufeff".encode("utf-16-le") + Y(VGG).encode("utf-16-le"),
+         line=1, column=1, path="$", message="not UTF-8 text (byte 0xff)", stage="load"),
+    Case("nul-byte", Y(VGG).replace("name: m", "name: m\x00"), at="\x00", path="$",
+         message="control character U+0000", stage="load"),
+    Case("escape-control-char", Y(VGG, head="name: m\ndescription: red \x1b[31m\n" + HEAD[8:]),
+         at="\x1b", path="$", message="control character U+001B", stage="load"),
+    Case("yaml-escaped-nul", Y(VGG, head='name: m\ndescription: "a\\0b"\n' + HEAD[8:]),
+         at='"a', path="description", message="U+0000 (written as an escape)", stage="load"),
+    Case("json-escaped-nul", J(JVGG, top='  "description": "a\\u0000b",\n'), ".json",
+         at='"a\\u', path="description", message="U+0000 (written as an escape)", stage="load"),
+    Case("json-lone-surrogate", J(JVGG, top='  "description": "\\ud800",\n'), ".json",
+         at='"\\ud800', path="description", message="lone surrogate U+D800", stage="load"),
+    Case("json-raw-tab-in-string", J(JVGG, top='  "description": "a\tb",\n'), ".json",
+         at="\t", path="description", message="U+0009 inside a string", stage="load"),
+    ok("utf-8-bom-yaml", b"\xef\xbb\xbf" + Y(VGG).encode()),
+    ok("utf-8-bom-json", b"\xef\xbb\xbf" + J(JVGG).encode(), ".json"),
+    ok("utf-8-text", Y(VGG, head="name: m\ndescription: café, 東京, ünïcödé\n" + HEAD[8:])),
+    # ------------------------------------------------------------------ duplicate keys, every depth
+    Case("dup-top-level", Y(VGG, head="name: m\nname: n\n" + HEAD[8:]),
+         at="name: n", path="name", message="duplicate key 'name' (first written at line 1, column 1)",
+         stage="load"),
+    Case("dup-quoted-and-plain", Y(VGG, head='name: m\n"name": n\n' + HEAD[8:]),
+         at='"name"', path="name", message="duplicate key 'name'", stage="load"),
+    Case("dup-in-input", Y(VGG, head="name: m\ninput:\n  shape: [32, 32, 3]\n  shape: [8, 8, 3]\nblocks:\n"),
+         at="shape: [8", path="input.shape", message="first written at line 3, column 3", stage="load"),
+    Case("dup-in-block", Y("{type: vgg, filters: 8, filters: 16}"),
+         at="filters: 16", path="blocks[0].filters", message="duplicate key 'filters'", stage="load"),
+    Case("dup-in-batch-norm", Y("type: vgg\n    filters: 8\n    batch_norm:\n      epsilon: 0.1\n"
+                                "      momentum: 0.9\n      epsilon: 0.2"),
+         at="epsilon: 0.2", path="blocks[0].batch_norm.epsilon", message="first written at line 8, column 7",
+         stage="load"),
+    Case("dup-in-defaults", Y(VGG, head="name: m\ninput:\n  shape: [32, 32, 3]\ndefaults:\n"
+                                     "  activation: relu\n  activation: elu\nblocks:\n"),
+         at="activation: elu", path="defaults.activation", message="duplicate key", stage="load"),
+    Case("json-dup-top-level", '{"name": "m", "name": "n", "input": {"shape": [32, 32, 3]}, "blocks": []}',
+         ".json", at='"name": "n"', path="name", message="first written at line 1, column 2", stage="load"),
+    Case("json-dup-in-block", J('{"type": "vgg", "filters": 8, "filters": 16}'), ".json",
+         at='"filters": 16', path="blocks[0].filters", message="duplicate key 'filters'", stage="load"),
+    Case("json-dup-in-batch-norm", J('{"type": "vgg", "filters": 8, "batch_norm": {"epsilon": 0.1, '
+                                     '"epsilon": 0.2}}'), ".json",
+         at='"epsilon": 0.2', path="blocks[0].batch_norm.epsilon", message="duplicate key", stage="load"),
+    # ------------------------------------------------------------------ keys that are not strings
+    Case("int-key", Y(VGG) + "1: one\n", at="1: one", path="$", message="keys must be strings; '1'",
+         stage="load"),
+    Case("bool-key", Y(VGG) + "true: yes\n", at="true:", path="$", message="keys must be strings; 'true'",
+         stage="load"),
+    Case("null-key-in-block", Y("{type: vgg, filters: 8, null: 1}"), at="null", path="blocks[0]",
+         message="keys must be strings; 'null'", stage="load"),
+    Case("collection-key", Y(VGG) + "? [a, b]\n: c\n", at="[a, b]", path="$",
+         message="keys must be strings; a collection", stage="load"),
+    # ------------------------------------------------------------------ tags: nothing is constructed
+    Case("python-apply-tag", Y("{type: vgg, filters: !!python/object/apply:os.system ['echo pwned']}"),
+         at="!!python", path="blocks[0].filters", message="tag !!python/object/apply:os.system is not allowed",
+         stage="load"),
+    Case("python-tag-document", "!!python/object/new:os.system [echo pwned]\n", line=1, column=1, path="$",
+         message="tag !!python/object/new:os.system is not allowed", stage="load"),
+    Case("python-name-tag", Y("{type: vgg, filters: 8, activation: !!python/name:os.system ''}"),
+         at="!!python", path="blocks[0].activation", message="not allowed", stage="load"),
+    Case("local-tag", Y("{type: vgg, filters: !custom 8}"), at="!custom", path="blocks[0].filters",
+         message="tag !custom is not allowed", stage="load"),
+    Case("binary-tag", Y("{type: vgg, filters: !!binary AAAA}"), at="!!binary", path="blocks[0].filters",
+         message="tag !!binary is not allowed", stage="load"),
+    Case("str-tag-on-int", Y("{type: vgg, filters: !!str 8}"), at="!!str", path="blocks[0].filters",
+         message="must be an integer, not a string ('8')"),
+    ok("int-tag-accepted", Y("{type: vgg, filters: !!int 8}")),
+    # ------------------------------------------------------------------ YAML 1.1 surprises
+    Case("yes-for-bool", Y("{type: vgg, filters: 8, batch_norm: yes}"), at="yes", path="blocks[0].batch_norm",
+         message="not a string ('yes'; YAML 1.2 reads only true/false as booleans)"),
+    Case("no-for-bool", Y("{type: vgg, filters: 8, use_bias: no}"), at="no}", path="blocks[0].use_bias",
+         message="must be true or false, not a string ('no'"),
+    Case("on-for-activation", Y("{type: vgg, filters: 8, activation: on}"), at="on}",
+         path="blocks[0].activation", message="unknown activation 'on'"),
+    ok("on-is-a-name", Y(VGG, head="name: on\n" + HEAD[8:])),
+    ok("no-is-a-block-name", Y("{type: vgg, filters: 8, name: no}")),
+    Case("leading-zero-int", Y("{type: vgg, filters: 010}"), at="010", path="blocks[0].filters",
+         message="ambiguous number '010'", stage="load"),
+    Case("octal-0o", Y("{type: vgg, filters: 0o10}"), at="0o10", path="blocks[0].filters",
+         message="write 8 in decimal", stage="load"),
+    Case("1e3-for-int", Y("{type: vgg, filters: 1e3}"), at="1e3", path="blocks[0].filters",
+         message="not a float (1000.0); write 1000"),
+    Case("1e3-for-name", Y(VGG, head="name: 1e3\n" + HEAD[8:]), at="1e3", path="name",
+         message="must be a string, not a float (1000.0); quote it"),
+    ok("1e-4-is-a-number", Y("{type: dropout, rate: 1e-4}")),
+    ok("json-1e-4-is-a-number", J('{"type": "dropout", "rate": 1e-4}'), ".json"),
+    # ------------------------------------------------------------------ wrong number types
+    Case("bool-for-int", Y("{type: vgg, filters: true}"), at="true", path="blocks[0].filters",
+         message="must be an integer, not a boolean (true)"),
+    Case("float-for-int", Y("{type: vgg, filters: 64.5}"), at="64.5", path="blocks[0].filters",
+         message="must be an integer, not a float (64.5)"),
+    Case("integral-float-for-int", Y("{type: vgg, filters: 64.0}"), at="64.0", path="blocks[0].filters",
+         message="write 64"),
+    Case("string-for-int", Y("{type: vgg, filters: '64'}"), at="'64'", path="blocks[0].filters",
+         message="not a string ('64')"),
+    Case("json-bool-for-int", J('{"type": "vgg", "filters": true}'), ".json", at="true",
+         path="blocks[0].filters", message="not a boolean"),
+    Case("json-float-for-int", J('{"type": "vgg", "filters": 1e2}'), ".json", at="1e2",
+         path="blocks[0].filters", message="not a float (100.0); write 100"),
+    Case("bool-for-float", Y("{type: dropout, rate: true}"), at="true", path="blocks[0].rate",
+         message="must be a number, not a boolean"),
+    Case("int-for-bool", Y("{type: vgg, filters: 8, use_bias: 1}"), at="1}", path="blocks[0].use_bias",
+         message="must be true or false, not an integer (1)"),
+    Case("huge-int", Y("{type: vgg, filters: " + "9" * 5000 + "}"), at="999", path="blocks[0].filters",
+         message="integer with 5,000 digits is too large", stage="load"),
+    Case("json-huge-int", J('{"type": "vgg", "filters": ' + "9" * 5000 + "}"), ".json", at="999",
+         path="blocks[0].filters", message="5,000 characters is too long", stage="load"),
+    Case("inf", Y("{type: dropout, rate: .inf}"), at=".inf", path="blocks[0].rate",
+         message="'.inf' is not allowed", stage="load"),
+    Case("minus-inf", Y("{type: batch_norm, epsilon: -.Inf}"), at="-.Inf", path="blocks[0].epsilon",
+         message="finite numbers", stage="load"),
+    Case("nan", Y("{type: dropout, rate: .nan}"), at=".nan", path="blocks[0].rate",
+         message="'.nan' is not allowed", stage="load"),
+    Case("json-nan", J('{"type": "dropout", "rate": NaN}'), ".json", at="NaN", path="blocks[0].rate",
+         message="NaN is not valid JSON", stage="load"),
+    Case("json-infinity", J('{"type": "dropout", "rate": Infinity}'), ".json", at="Infinity",
+         path="blocks[0].rate", message="Infinity is not valid JSON", stage="load"),
+    Case("json-minus-infinity", J('{"type": "batch_norm", "epsilon": -Infinity}'), ".json", at="-Infinity",
+         path="blocks[0].epsilon", message="-Infinity is not valid JSON", stage="load"),
+    Case("json-1e400", J('{"type": "dropout", "rate": 1e400}'), ".json", at="1e400", path="blocks[0].rate",
+         message="number 1e400 is out of range", stage="load"),
+    Case("yaml-1e400", Y("{type: dropout, rate: 1e400}"), at="1e400", path="blocks[0].rate",
+         message="out of range", stage="load"),
+    # ------------------------------------------------------------------ JSON syntax
+    Case("json-unclosed-bracket", J(JVGG).rstrip().removesuffix("}").rstrip().removesuffix("]"), ".json",
+         at='[\n    {"type"', path="blocks", message="this '[' is never closed", stage="load"),
+    Case("json-unclosed-brace", '{"name": "m", "input": {"shape": [32, 32, 3]', ".json",
+         at='{"shape"', path="input", message="this '{' is never closed", stage="load"),
+    Case("json-missing-comma", '{"name": "m" "input": {"shape": [32, 32, 3]}, "blocks": []}', ".json",
+         at='"input"', path="$", message="expected ',' or '}'", stage="load"),
+    Case("json-trailing-comma", J('{"type": "vgg", "filters": 8,}'), ".json", at=",}",
+         path="blocks[0]", message="a trailing comma before '}'", stage="load"),
+    Case("json-single-quotes", "{'name': 'm'}", ".json", at="'name'", path="$",
+         message="a string key in double quotes", stage="load"),
+    Case("json-comment", J(JVGG, top="  // a comment\n"), ".json", at="//", path="$",
+         message="a string key in double quotes, found '/'", stage="load"),
+    Case("json-leading-zero", J('{"type": "vgg", "filters": 08}'), ".json", at="08", path="blocks[0].filters",
+         message="write 8, not 08", stage="load"),
+    Case("json-unterminated-string", '{"name": "m}', ".json", at='"m', path="name",
+         message="this string is never closed", stage="load"),
+    Case("json-two-documents", J(JVGG) + J(JVGG), ".json", line=J(JVGG).count("\n") + 1, column=1, path="$",
+         message="unexpected text after the end of the document", stage="load"),
+    Case("json-tab-indent-is-fine-but-key-typo", J('{"type": "vgg",\t"filterz": 8}'), ".json",
+         at='"filterz"', path="blocks[0].filterz", message="did you mean 'filters'?"),
+    # ------------------------------------------------------------------ size and depth
+    Case("10-MB-yaml", Y(VGG) + ("# padding\n" * (BIG // 10)), line=1, column=1, path="$",
+         message="larger than 262,144 bytes", stage="load"),
+    Case("10-MB-json", '{"name": "m", "description": "' + "x" * BIG + '"}', ".json", line=1, column=1,
+         path="$", message="larger than 262,144 bytes", stage="load"),
+    # 64 levels are allowed; the 65th '[' (column 65) is one too many
+    Case("deep-yaml-brackets", "[" * DEEP, line=1, column=65, path="$", message="nesting deeper than 64 levels",
+         stage="load"),
+    Case("deep-yaml-in-block", Y("[" * DEEP), line=5, column=len("  - ") + 65, path="blocks",
+         message="nesting deeper than 64 levels", stage="load"),
+    # one flow mapping: the scanner reads it ahead of the composer, so the path is the root's
+    Case("deep-yaml-braces", "{a: " * DEEP, line=1, column=1 + 4 * 64, path="$",
+         message="nesting deeper than 64 levels", stage="load"),
+    Case("deep-yaml-dashes", "- " * DEEP, line=1, column=1 + 2 * 64, path="[0]" * 6 + "..." + "[0]" * 4,
+         message="nesting deeper than 64 levels", stage="load"),
+    Case("deep-json-brackets", "[" * DEEP, ".json", line=1, column=65, path="[0]" * 6 + "..." + "[0]" * 4,
+         message="nesting deeper than 64 levels", stage="load"),
+    Case("deep-json-objects", '{"a":' * DEEP, ".json", line=1, column=1 + 5 * 64,
+         path="a" + ".a" * 5 + "...a.a.a.a", message="nesting deeper than 64 levels",
+         stage="load"),
+    # the root list is value 1, so the 10,001st value is the 10,000th item, on line 10,000
+    Case("too-many-values", "- 1\n" * 20_000, line=10_000, column=3, path="[9999]",
+         message="more than 10,000 values", stage="load"),
+    Case("json-too-many-values", "[" + "1," * 20_000 + "1]", ".json", line=1, column=2 * 10_000,
+         path="[9999]", message="more than 10,000 values", stage="load"),
+    # ------------------------------------------------------------------ anchors and aliases
+    Case("self-alias", Y("&x [1, *x]"), at="*x", path="blocks[0][1]",
+         message="alias *x refers to the collection that contains it (&x at line 5, column 5)", stage="load"),
+    Case("self-alias-mapping", Y("&b {type: vgg, filters: 8, batch_norm: *b}"), at="*b",
+         path="blocks[0].batch_norm", message="cannot contain itself", stage="load"),
+    Case("merge-non-mapping", Y(VGG, "{<<: 5, type: vgg, filters: 8}"), at="5,", path="blocks[1]",
+         message="a merge key ('<<') takes a mapping", stage="load"),
+    ok("alias-reuses-a-block", Y("&b {type: vgg, filters: 8}", "*b")),
+    ok("merge-reuses-a-block", Y("&b {type: vgg, filters: 8, name: a}", "{<<: *b, name: b, filters: 16}")),
+    Case("alias-anchored-outside-blocks", Y("*b", head="name: m\nbase: &b {type: vgg, filters: 8}\ninput:\n"
+                                            "  shape: [32, 32, 3]\nblocks:\n"),
+         at="base", path="base", message="put the anchor on its first use in 'blocks'"),
+    # ------------------------------------------------------------------ the schema: types, keys, fields
+    Case("unknown-block-type", Y("{type: incepton, conv1x1: 8, conv3x3: 8, conv5x5: 8}"), at="incepton",
+         path="blocks[0].type", message="unknown block type 'incepton'; did you mean 'inception'?"),
+    Case("lambda-block", Y("{type: lambda, function: 'lambda x: x'}"), at="lambda,", path="blocks[0].type",
+         message="unknown block type 'lambda'"),
+    Case("block-type-not-a-string", J('{"type": 7}'), ".json", at="7", path="blocks[0].type",
+         message="must be a string naming the block, not an integer (7)"),
+    Case("block-without-type", Y("{filters: 8}"), at="{filters", path="blocks[0]", message="needs a 'type'"),
+    Case("unknown-key-typo", Y("{type: vgg, filter: 64}"), at="filter", path="blocks[0].filter",
+         message="unknown field 'filter'; did you mean 'filters'?"),
+    Case("unknown-top-level-key", Y(VGG, head="name: m\ninput:\n  shape: [32, 32, 3]\nblcks:\n"),
+         at="blcks", path="blcks", message="did you mean 'blocks'?"),
+    Case("unknown-input-key", Y(VGG, head="name: m\ninput:\n  shap: [32, 32, 3]\nblocks:\n"),
+         at="shap", path="input.shap", message="did you mean 'shape'?"),
+    Case("unknown-batch-norm-key", Y("{type: vgg, filters: 8, batch_norm: {eps: 0.01}}"), at="eps",
+         path="blocks[0].batch_norm.eps", message="did you mean 'epsilon'?"),
+    Case("unknown-defaults-key", Y(VGG, head="name: m\ninput:\n  shape: [32, 32, 3]\ndefaults:\n"
+                                          "  activaton: elu\nblocks:\n"),
+         at="activaton", path="defaults.activaton", message="did you mean 'activation'?"),
+    Case("schema-key-inside-block", J('{"$schema": "x", "type": "vgg", "filters": 8}'), ".json",
+         at='"$schema": "x"', path="blocks[0].$schema", message="unknown field '$schema'"),
+    Case("schema-key-not-a-string", J(JVGG, top='  "$schema": 1,\n'), ".json", at="1,", path="$schema",
+         message="must be a string"),
+    ok("json-schema-key", J(JVGG, top='  "$schema": "../schemas/modelspec.schema.json",\n'), ".json"),
+    Case("missing-filters", Y("{type: vgg, convs: 2}"), at="{type", path="blocks[0]",
+         message="missing required field 'filters'"),
+    Case("missing-name", "input:\n  shape: [32, 32, 3]\nblocks:\n  - " + VGG + "\n", line=1, column=1,
+         path="$", message="missing required field 'name'"),
+    Case("missing-blocks", "name: m\ninput:\n  shape: [32, 32, 3]\n", line=1, column=1, path="$",
+         message="missing required field 'blocks'"),
+    Case("no-blocks", "name: m\ninput:\n  shape: [32, 32, 3]\nblocks: []\n", at="[]", path="blocks",
+         message="at least 1 item"),
+    Case("blocks-is-a-mapping", HEAD + "  type: vgg\n  filters: 8\n", at="type", path="blocks",
+         message="must be a list, not a mapping"),
+    Case("block-is-a-string", Y("vgg"), at="vgg", path="blocks[0]", message="must be a mapping, not a string"),
+    Case("shape-too-short", Y(VGG, head="name: m\ninput:\n  shape: [32, 32]\nblocks:\n"), at="[32",
+         path="input.shape", message="[height, width, channels]: 3 items, not 2"),
+    Case("pair-too-short", Y("{type: vgg, filters: 8, kernel_size: [3]}"), at="[3]",
+         path="blocks[0].kernel_size", message="[height, width]: 2 items, not 1"),
+    Case("zero-channels", Y(VGG, head="name: m\ninput:\n  shape: [32, 32, 0]\nblocks:\n"), at="0]",
+         path="input.shape[2]", message="must be greater than 0"),
+    Case("zero-filters", Y("{type: vgg, filters: 0}"), at="0}", path="blocks[0].filters",
+         message="must be greater than 0"),
+    Case("negative-kernel", Y("{type: conv, filters: 8, kernel_size: -3}"), at="-3", path="blocks[0].kernel_size",
+         message="must be greater than 0"),
+    Case("dropout-rate-1", Y("{type: dropout, rate: 1}"), at="1}", path="blocks[0].rate",
+         message="must be less than 1"),
+    Case("bad-model-name", Y(VGG, head="name: 1st-model\n" + HEAD[8:]), at="1st", path="name",
+         message="must match"),
+    Case("activation-typo", Y("{type: vgg, filters: 8, activation: reluu}"), at="reluu",
+         path="blocks[0].activation", message="unknown activation 'reluu'; did you mean 'relu'?"),
+    Case("activation-class-path", Y("{type: conv, filters: 8, kernel_size: 3, activation: keras.activations.relu}"),
+         at="keras.", path="blocks[0].activation", message="unknown activation 'keras.activations.relu'"),
+    Case("activation-as-config", Y("{type: dense, units: 8, activation: {class_name: Lambda, config: {}}}"),
+         at="{class_name", path="blocks[0].activation", message="must be the name of an activation"),
+    Case("initializer-class-path", Y("{type: vgg, filters: 8, kernel_initializer: keras.initializers.Orthogonal}"),
+         at="keras.", path="blocks[0].kernel_initializer", message="unknown initializer"),
+    Case("shortcut-typo", Y("{type: residual, filters: 8, shortcut: identiy}"), at="identiy",
+         path="blocks[0].shortcut", message="did you mean 'identity'?"),
+    Case("defaults-bad-activation", Y(VGG, head="name: m\ninput:\n  shape: [32, 32, 3]\ndefaults:\n"
+                                              "  activation: reluu\nblocks:\n"),
+         at="reluu", path="defaults.activation", message="did you mean 'relu'?"),
+    Case("reduce-without-branch", Y("{type: inception, conv1x1: 8, conv3x3: 0, conv5x5: 8, reduce3x3: 4}"),
+         at="{type", path="blocks[0]", message="reduce3x3 is set but conv3x3 is 0"),
+    # ------------------------------------------------------------------ the static pass: shapes and names
+    # 32 -> 16 -> 8 -> 4 -> 2 -> 1: the sixth block's (default) 2x2 pool has no room; the
+    # path names the field, the position is the block, as pool_size is not written
+    Case("pool-collapse", Y(*[VGG] * 6), at=("{type", 6), path="blocks[5].pool_size",
+         message="a pooling window of 2 (valid padding) does not fit in an input of size 1", stage="static"),
+    Case("pool-too-big", Y("{type: vgg, filters: 8, pool_size: 64}"), at="64", path="blocks[0].pool_size",
+         message="pooling window of 64", stage="static"),
+    Case("pool-pair-too-big", Y("{type: max_pool, pool_size: [2, 64]}"), at="[2, 64]",
+         path="blocks[0].pool_size", message="does not fit in an input of size 32", stage="static"),
+    Case("kernel-too-big", Y("{type: conv, filters: 8, kernel_size: 33}"), at="33", path="blocks[0].kernel_size",
+         message="a kernel of 33 (valid padding) does not fit in an input of size 32", stage="static"),
+    # strides 16 take 32 to (32 - 3) // 16 + 1 = 2 rows, too few for the next 3x3 kernel
+    Case("stride-collapse", Y("{type: conv, filters: 8, kernel_size: 3, strides: 16}",
+                              "{type: conv, filters: 8, kernel_size: 3}"),
+         at="3}", path="blocks[1].kernel_size",
+         message="does not fit in an input of size 2", stage="static"),
+    Case("identity-channels", Y("{type: residual, filters: 8, shortcut: identity}"), at="identity",
+         path="blocks[0].shortcut", message="maps 3 channels to 8", stage="static"),
+    Case("identity-strides", Y("{type: residual, filters: 3, strides: 2, shortcut: identity}"), at="identity",
+         path="blocks[0].shortcut", message="strides [2, 2]", stage="static"),
+    Case("bottleneck-identity", Y("{type: bottleneck, filters: 8, shortcut: identity}"), at="identity",
+         path="blocks[0].shortcut", message="maps 3 channels to 32", stage="static"),
+    Case("flatten-unknown-size", Y("{type: flatten}", head="name: m\ninput:\n  shape: [null, null, 3]\nblocks:\n"),
+         at="{type", path="blocks[0]", message="Flatten needs every size known", stage="static"),
+    Case("pool-after-global-pool", Y("{type: global_avg_pool}", "{type: max_pool}"), at="{type: max",
+         path="blocks[1].pool_size", message="needs an input of shape (height, width, channels)", stage="static"),
+    Case("duplicate-block-names", Y("{type: vgg, filters: 8, name: a}", "{type: vgg, filters: 8, name: a}"),
+         at=("a}", 2), path="blocks[1].name", message="block name 'a' is already used by blocks[0]",
+         stage="static"),
+    Case("name-takes-a-default-name", Y("{type: conv, filters: 8, kernel_size: 1}",
+                                        "{type: conv, filters: 8, kernel_size: 1, name: block1}"),
+         at="block1", path="blocks[1].name", message="block name 'block1' is already used", stage="static"),
+    Case("layer-name-collision", Y("{type: conv, filters: 8, kernel_size: 1, name: a_conv1}",
+                                   "{type: vgg, filters: 8, name: a}"),
+         at="a}", path="blocks[1].name", message="layer name 'a_conv1' is already used", stage="static"),
+    Case("repeat-name-collision", Y("{type: vgg, filters: 8, repeat: 2, name: a}",
+                                    "{type: vgg, filters: 8, name: a_2}"),
+         at="a_2", path="blocks[1].name", message="layer name 'a_2_conv1' is already used", stage="static"),
+    # ------------------------------------------------------------------ budgets (more in test_budgets.py)
+    Case("billion-filters", Y("{type: vgg, filters: 1000000000}"), at="1000000000", path="blocks[0].filters",
+         message="more than 1,000,000,000 parameters", stage="static"),
+    Case("huge-repeat", Y("{type: activation, activation: relu, repeat: 1000000000000}"), at="1000000000000",
+         path="blocks[0].repeat", message="more than 10,000 layers", stage="static"),
+    # ------------------------------------------------------------------ the path itself (exit 2)
+    Case("no-such-file", "", status=2, message="no such file", stage="usage"),
+    Case("a-directory", "", status=2, message="is a directory", stage="usage"),
+]
+
+LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): error: (?P<path>\S+): (?P<message>.+)$")
+
+
+def write(tmp_path: Path, case: Case) -> str:
+    """Save the case where the CLI will read it; return the path to give the CLI."""
+    if case.id == "no-such-file":
+        return str(tmp_path / "missing.yaml")
+    if case.id == "a-directory":
+        (tmp_path / "specs.yaml").mkdir()
+        return str(tmp_path / "specs.yaml")
+    path = tmp_path / f"spec{case.suffix}"
+    path.write_bytes(case.text if isinstance(case.text, bytes) else case.text.encode("utf-8"))
+    return str(path)
+
+
+def check_output(case: Case, status: int, out: str, err: str, spec: str) -> None:
+    assert "Traceback" not in err and "Traceback" not in out
+    assert status == case.status, f"{case.id}: exit {status}, expected {case.status}; stderr: {err}"
+    if case.status == 0:
+        assert err == ""
+        assert out.startswith(f"ok: {spec} (")
+        return
+    lines = err.splitlines()
+    assert len(lines) == 1, f"{case.id}: expected one error line, got:\n{err}"
+    if case.status == 2:
+        assert lines[0].startswith(f"{spec}: error: ") and case.message in lines[0]
+        return
+    match = LINE.match(lines[0])
+    assert match, f"{case.id}: not PATH:LINE:COLUMN: error: SPEC.PATH: message: {lines[0]!r}"
+    line, column = case.position()
+    assert (match["file"], int(match["line"]), int(match["column"]), match["path"]) == (
+        spec, line, column, case.path), f"{case.id}: {lines[0]}"
+    assert case.message in match["message"], f"{case.id}: {lines[0]}"
+
+
+# --------------------------------------------------------------------------- the corpus
+
+
+def test_corpus_is_large_and_covers_every_stage():
+    assert len(CASES) >= 60
+    assert len({c.id for c in CASES}) == len(CASES)
+    stages = {c.stage for c in CASES}
+    assert stages == {"load", "schema", "static", "ok", "usage"}
+    assert sum(c.suffix == ".json" for c in CASES) >= 20
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_bad_spec(case: Case, tmp_path: Path, capsys):
+    spec = write(tmp_path, case)
+    started = time.perf_counter()
+    status = main(["validate", spec])
+    elapsed = time.perf_counter() - started
+    out, err = capsys.readouterr()
+    check_output(case, status, out, err, spec)
+    assert elapsed < 5, f"{case.id} took {elapsed:.1f} s"  # generous for a loaded CI box; typically < 0.3 s
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.status == 1][:30], ids=lambda c: c.id)
+def test_summary_and_build_report_the_same_error(case: Case, tmp_path: Path, capsys):
+    """Every command reads specs the same way: summary and build fail as validate does, before TensorFlow."""
+    spec = write(tmp_path, case)
+    for command in (["summary", spec], ["summary", "--json", spec], ["build", spec, "-o", str(tmp_path / "m.keras")]):
+        status = main(command)
+        out, err = capsys.readouterr()
+        assert status == 1 and out == ""
+        match = LINE.match(err.splitlines()[0])
+        assert match and (int(match["line"]), int(match["column"])) == case.position()
+    assert not (tmp_path / "m.keras").exists()
+
+
+# --------------------------------------------------------------------------- end to end, as a user runs it
+
+
+def _modelspec() -> list[str]:
+    script = Path(sys.executable).with_name("modelspec")
+    return [str(script)] if script.exists() else ([shutil.which("modelspec")] if shutil.which("modelspec")
+                                                  else [sys.executable, "-m", "modelspec"])
+
+
+SUBPROCESS = ["yaml-unclosed-brace", "dup-in-block", "python-apply-tag", "deep-yaml-in-block", "10-MB-json",
+              "json-nan", "unknown-key-typo", "pool-collapse", "billion-filters", "no-such-file", "a-directory",
+              "utf-8-bom-yaml"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in SUBPROCESS], ids=lambda c: c.id)
+def test_subprocess(case: Case, tmp_path: Path):
+    spec = write(tmp_path, case)
+    env = {**os.environ, "MODELSPEC_DEBUG": ""}
+    result = subprocess.run([*_modelspec(), "validate", spec], capture_output=True, text=True, env=env,
+                            timeout=120)
+    check_output(case, result.returncode, result.stdout, result.stderr, spec)
+
+
+def test_subprocess_stdin_is_named_dash():
+    case = next(c for c in CASES if c.id == "dup-in-block")
+    result = subprocess.run([*_modelspec(), "validate", "-"], input=case.text, capture_output=True, text=True,
+                            timeout=120)
+    check_output(case, result.returncode, result.stdout, result.stderr, "-")
+
+
+def test_subprocess_several_files_worst_status_wins(tmp_path: Path):
+    """validate takes several files: one line per bad file, 'ok' for good ones, the worst exit status."""
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(Y(VGG))
+    case = next(c for c in CASES if c.id == "float-for-int")
+    bad.write_text(case.text)
+    result = subprocess.run([*_modelspec(), "validate", str(good), str(bad)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1
+    assert result.stdout == f"ok: {good} (224 params)\n"  # 3*3*3*8 + 8
+    line, column = case.position()
+    assert result.stderr.startswith(f"{bad}:{line}:{column}: error: blocks[0].filters: ")
+    result = subprocess.run([*_modelspec(), "validate", str(good), str(tmp_path / "nope.yaml"), str(bad)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
