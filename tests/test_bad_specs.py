@@ -15,6 +15,7 @@ exit status and the absence of a traceback end to end.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -547,3 +548,139 @@ def test_subprocess_several_files_worst_status_wins(tmp_path: Path):
     result = subprocess.run([*_modelspec(), "validate", str(good), str(tmp_path / "nope.yaml"), str(bad)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- alias / anchor bombs
+
+
+def _laughs(levels: int = 9, width: int = 9) -> str:
+    """The billion laughs: each anchor is a list of ``width`` aliases of the previous one."""
+    names = "abcdefghijklmnopqrstuvwxyz"
+    lines = [f"{names[0]}: &{names[0]} [{', '.join(['lol'] * width)}]"]
+    for i in range(1, levels):
+        lines.append(f"{names[i]}: &{names[i]} [{', '.join([f'*{names[i - 1]}'] * width)}]")
+    return "\n".join(lines) + "\n"
+
+
+def _expanded(levels: int, width: int) -> list[int]:
+    """Values of each top-level key once expanded: a level-0 list is 1 + width values."""
+    sizes = [1 + width]
+    for _ in range(1, levels):
+        sizes.append(1 + width * sizes[-1])
+    return sizes
+
+
+def _first_alias_over(levels: int, width: int, limit: int) -> tuple[int, int]:
+    """(key index, alias index) of the alias whose expansion passes ``limit`` values.
+
+    The root mapping is value 1; key i's list is one more value, then its aliases expand in turn.
+    """
+    sizes, count = _expanded(levels, width), 1
+    for i, size in enumerate(sizes):
+        count += 1
+        for j in range(width if i else 0):
+            if count + sizes[i - 1] > limit:
+                return i, j
+            count += sizes[i - 1]
+        if i == 0:
+            count += width
+    raise AssertionError("no alias passes the limit")
+
+
+BOMBS = {
+    "billion-laughs": _laughs(),
+    "wide-laughs": _laughs(levels=3, width=400),  # 64,000,000 values from ~6 KB
+    "mapping-laughs": "a: &a {x: 1, y: 2, z: 3}\n" + "".join(
+        f"{k}: &{k} {{p: *{j}, q: *{j}, r: *{j}, s: *{j}}}\n" for j, k in zip("abcdefghijkl", "bcdefghijklm")),
+    "merge-laughs": "a: &a {x: 1, y: 2}\n" + "".join(
+        f"{k}: &{k} [*{j}, *{j}, *{j}, *{j}, *{j}, *{j}, *{j}, *{j}]\n" for j, k in zip("abcdefg", "bcdefgh"))
+    + "i: {<<: *h}\n",
+    "inside-a-block": Y("{type: vgg, filters: 8, batch_norm: {k0: &k0 [l, l, l, l, l, l, l, l], " + ", ".join(
+        f"k{i}: &k{i} [{', '.join([f'*k{i - 1}'] * 8)}]" for i in range(1, 9)) + "}}"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_alias_bomb_is_refused_fast_in_bounded_memory(name: str, tmp_path: Path, capsys):
+    import tracemalloc
+
+    spec = tmp_path / "bomb.yaml"
+    spec.write_text(BOMBS[name])
+    tracemalloc.start()
+    started = time.perf_counter()
+    status = main(["validate", str(spec)])
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err
+    assert len(err.splitlines()) == 1
+    assert elapsed < 1.0, f"{elapsed:.2f} s"
+    assert peak < 64 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_billion_laughs_points_at_the_alias_that_passes_the_limit(tmp_path: Path, capsys):
+    text = _laughs()
+    key, alias = _first_alias_over(9, 9, 10_000)
+    case = Case("laughs", text, at=(f"*{'abcdefghi'[key - 1]}", alias + 1),
+                path=f"{'abcdefghi'[key]}[{alias}]", message=f"alias *{'abcdefghi'[key - 1]} makes the document "
+                "expand to more than 10,000 values", stage="load")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    status = main(["validate", str(spec)])
+    out, err = capsys.readouterr()
+    check_output(case, status, out, err, str(spec))
+
+
+def test_alias_depth_amplification_is_refused(tmp_path: Path, capsys):
+    """Each anchor nests the previous one 40 levels deeper: written depth 41, expanded depth 41 * n."""
+    lines = ["a0: &a0 " + "[" * 40 + "1" + "]" * 40]
+    lines += [f"a{i}: &a{i} " + "[" * 40 + f"*a{i - 1}" + "]" * 40 for i in range(1, 30)]
+    text = "\n".join(lines) + "\n"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    assert main(["validate", str(spec)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    # a1's alias of a0 is at depth 1 (root) + 1 (a1's list) + 39 = 41; a0 adds 41 more: past 64
+    column = lines[1].index("*a0") + 1
+    assert f"spec.yaml:2:{column}: error: a1" in line and "alias *a0 makes the document nest deeper than 64" in line
+
+
+def test_ordinary_anchors_and_merges_reuse_blocks(tmp_path: Path, capsys):
+    text = ("name: m\ninput:\n  shape: [32, 32, 3]\nblocks:\n"
+            "  - &conv {type: conv, filters: 8, kernel_size: 3, padding: same, name: c1}\n"
+            "  - <<: *conv\n    name: c2\n"
+            "  - {<<: *conv, name: c3, filters: 16}\n"
+            "  - &pool {type: max_pool}\n"
+            "  - *pool\n")
+    spec = modelspec_load(tmp_path, text)
+    assert [(b.name, b.type, getattr(b, "filters", None)) for b in spec.blocks] == [
+        ("c1", "conv", 8), ("c2", "conv", 8), ("c3", "conv", 16), (None, "max_pool", None), (None, "max_pool", None)]
+    assert all(b.kernel_size == 3 and b.padding == "same" for b in spec.blocks[:3])
+    status = main(["summary", "--json", str(tmp_path / "spec.yaml")])
+    summary = json.loads(capsys.readouterr().out)
+    # c1: 3*3*3*8 + 8; c2: 3*3*8*8 + 8; c3: 3*3*8*16 + 16; 32 -> 16 -> 8 through the pools
+    assert status == 0
+    assert summary["params"]["total"] == 224 + 584 + 1168
+    assert summary["output_shape"] == [8, 8, 16]
+
+
+def test_an_error_inside_a_reused_block_points_into_the_anchor(tmp_path: Path, capsys):
+    """The value is written once, at the anchor; the path is where the alias put it."""
+    text = Y("&b {type: conv, filters: 8, kernel_size: 20}", "*b")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    status = main(["validate", str(spec)])
+    out, err = capsys.readouterr()
+    # 32 - 20 + 1 = 13 rows after the first copy: the second's 20x20 kernel does not fit; the alias
+    # '*b' is where blocks[1] is, the kernel_size is written at the anchor
+    case = Case("kernel-in-anchor", text, at="20", path="blocks[1].kernel_size",
+                message="a kernel of 20 (valid padding) does not fit in an input of size 13", stage="static")
+    check_output(case, status, out, err, str(spec))
+
+
+def modelspec_load(tmp_path: Path, text: str):
+    import modelspec
+
+    (tmp_path / "spec.yaml").write_text(text)
+    return modelspec.load(tmp_path / "spec.yaml")
