@@ -87,7 +87,8 @@ def _apply_defaults(blocks: Any, defaults: Defaults) -> Any:
     values = defaults.model_dump(exclude_none=True)
     result = []
     for block in blocks:
-        cls = BLOCK_TYPES.get(block.get("type")) if isinstance(block, dict) else None
+        tag = block.get("type") if isinstance(block, dict) else None
+        cls = BLOCK_TYPES.get(tag) if isinstance(tag, str) else None
         if cls is not None:
             block = dict(block)
             for key, value in values.items():
@@ -263,7 +264,8 @@ def _known_fields(path: SpecPath, parent: Any) -> list[str]:
     if path and path[-1] == "batch_norm":
         return list(BatchNormConfig.model_fields)
     if len(path) == 2 and path[0] == "blocks" and isinstance(parent, dict):
-        cls = BLOCK_TYPES.get(parent.get("type"))
+        tag = parent.get("type")
+        cls = BLOCK_TYPES.get(tag) if isinstance(tag, str) else None
         if cls is not None:
             return list(cls.model_fields)
     return []

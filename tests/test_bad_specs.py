@@ -328,6 +328,9 @@ CASES: list[Case] = [
          message="unknown block type 'lambda'"),
     Case("block-type-not-a-string", J('{"type": 7}'), ".json", at="7", path="blocks[0].type",
          message="must be a string naming the block, not an integer (7)"),
+    Case("block-type-a-list-with-defaults", Y("{type: [vgg], filters: 8}", head="name: m\ninput:\n  shape: "
+                                              "[32, 32, 3]\ndefaults:\n  activation: elu\nblocks:\n"),
+         at="[vgg]", path="blocks[0].type", message="must be a string naming the block, not a list"),
     Case("block-without-type", Y("{filters: 8}"), at="{filters", path="blocks[0]", message="needs a 'type'"),
     Case("unknown-key-typo", Y("{type: vgg, filter: 64}"), at="filter", path="blocks[0].filter",
          message="unknown field 'filter'; did you mean 'filters'?"),
