@@ -14,6 +14,7 @@ from typing import Union
 __version__ = "0.1.0"
 
 from .analysis import analyze, check  # noqa: E402
+from .analysis import gc_paused as _gc_paused  # noqa: E402
 from .errors import InternalError, Problem, SpecError  # noqa: E402
 from .graph import Budget, Graph  # noqa: E402
 from .loader import UsageError, parse_text  # noqa: E402
@@ -29,8 +30,9 @@ def load(path: Union[str, Path], budget: Budget = Budget()) -> ModelSpec:
 def loads(text: Union[str, bytes], name: str = "<spec>", *, json: bool = False,
           budget: Budget = Budget()) -> ModelSpec:
     """Like :func:`load`, for spec text held in memory (YAML unless ``json``)."""
-    spec = parse_spec(parse_text(text, name, as_json=json))
-    analyze(spec, budget)
+    with _gc_paused():
+        spec = parse_spec(parse_text(text, name, as_json=json))
+        analyze(spec, budget)
     return spec
 
 
