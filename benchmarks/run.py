@@ -1,0 +1,818 @@
+#!/usr/bin/env python
+"""modelspec benchmarks: checked in milliseconds, compiled at Keras speed, linear in spec size.
+
+One command measures, on the machine at hand, everything the Performance
+section of the README claims, prints a table and writes ``benchmarks/results.json``::
+
+    python benchmarks/run.py            # full: more repeats (about 5-10 minutes)
+    python benchmarks/run.py --quick    # fewer repeats (about 2-3 minutes)
+    python benchmarks/run.py --dry-run  # tiny sizes, one repeat: proves the script runs
+
+What is measured (every comparison is taken pair by pair in the same run, the
+two sides alternating which goes first, and reported as the median of the
+per-pair ratios; every time is a median over the repeats):
+
+1. check latency: ``modelspec validate specs/resnet50.yaml`` as a fresh process
+   against ``python -c "import tensorflow"`` as a fresh process: wall time and
+   peak RSS of the child (``os.wait4``'s ``ru_maxrss``);
+2. batch validation: 200 spec files (the bundled ones plus generated variants,
+   half YAML, half JSON) in one ``modelspec validate`` call;
+3. scaling: synthetic specs of 10 to 10,000 blocks through the static pass
+   (``modelspec.loads``: parse, validate, expand and infer every shape), in process;
+4. build overhead: ``modelspec.build`` of specs/vgg16.yaml and specs/resnet50.yaml
+   against the same architectures written by hand in plain Keras below;
+5. run-time parity: a training step and an inference batch of the model compiled
+   from specs/resnet50.yaml (input shape replaced by a small one) against
+   ``keras.applications.ResNet50(weights=None)`` at the same size, with the same weights.
+
+Exit status: 0 every target met (always 0 for a completed ``--dry-run``);
+1 a target was missed; 2 the benchmark itself failed (a spec did not validate,
+parameter counts differ, a child process failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import contextlib
+import dataclasses
+import datetime
+import gc
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+CHECK_SPEC = "specs/resnet50.yaml"  # relative to ROOT, as a user would type it
+VGG16_SPEC = SPECS / "vgg16.yaml"
+RESNET50_SPEC = SPECS / "resnet50.yaml"
+DEFAULT_OUTPUT = ROOT / "benchmarks" / "results.json"
+
+if importlib.util.find_spec("modelspec") is None:  # run from a checkout without installing
+    sys.path.insert(0, str(ROOT))
+
+# TensorFlow's start-up chatter would bury the table; the children inherit this too.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How much of everything one mode measures."""
+
+    mode: str
+    check_repeats: int          # validate / import-tensorflow pairs
+    batch_files: int
+    batch_repeats: int
+    scaling_sizes: tuple[int, ...]
+    scaling_repeats: int
+    build_input: Optional[int]  # None: the specs' own 224x224; else a square side
+    build_repeats: int          # modelspec / hand-written pairs per architecture
+    runtime_input: int
+    runtime_batch: int
+    train_pairs: int            # (modelspec, keras.applications) training-step pairs
+    infer_pairs: int            # inference-batch pairs
+    warm_up: bool = True        # an untimed first round (left out of the dry run)
+
+
+MODES = {
+    "full": Settings("full", 15, 200, 5, (10, 100, 1_000, 10_000), 5, None, 11, 64, 16, 80, 150),
+    "quick": Settings("quick", 7, 200, 3, (10, 100, 1_000, 10_000), 3, None, 6, 64, 8, 40, 80),
+    "dry-run": Settings("dry-run", 1, 12, 1, (10, 20, 40), 1, 32, 1, 32, 2, 1, 1, warm_up=False),
+}
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Row:
+    """One line of the table and one entry of results.json."""
+
+    id: str
+    label: str
+    value: Optional[float]
+    unit: str
+    target: str
+    ratio: Optional[float] = None       # the compared ratio, or value / limit for an absolute target
+    passed: Optional[bool] = None       # None: informational, or not measured
+    details: dict[str, Any] = field(default_factory=dict)
+    error: Optional[str] = None
+
+
+class BenchmarkError(Exception):
+    """The benchmark could not measure what it should (not a missed target)."""
+
+
+def median(values) -> float:
+    return statistics.median(list(values))
+
+
+def fmt_value(value: Optional[float], unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    if unit == "MiB":
+        return f"{value:.0f} MiB"
+    if unit == "us/block":
+        return f"{value:.0f} µs/block"
+    return f"{value:.3g} {unit}".strip()
+
+
+def print_table(rows: list[Row], out=sys.stdout) -> None:
+    header = ("measurement", "value", "target", "ratio", "result")
+    lines = []
+    for r in rows:
+        result = "error" if r.error else {True: "pass", False: "FAIL", None: "-"}[r.passed]
+        ratio = "-" if r.ratio is None else f"{r.ratio:.3f}"
+        lines.append((r.label, fmt_value(r.value, r.unit), r.target, ratio, result))
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
+    sep = "  "
+    print(sep.join(h.ljust(w) for h, w in zip(header, widths)), file=out)
+    print(sep.join("-" * w for w in widths), file=out)
+    for line in lines:
+        print(sep.join(c.ljust(w) for c, w in zip(line, widths)), file=out)
+    for r in rows:
+        if r.error:
+            print(f"error: {r.label}: {r.error}", file=out)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def machine_info() -> dict[str, Any]:
+    def version(dist: str) -> Optional[str]:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = None
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) * 1024
+                break
+    if memory is None:
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    commit = None
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10)
+        if head.returncode == 0:
+            commit = head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    return {
+        "cpu_model": cpu,
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": usable,
+        "memory_bytes": memory,
+        "memory_gib": round(memory / 2**30, 1) if memory else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "tensorflow": version("tensorflow"),
+        "keras": version("keras"),
+        "pydantic": version("pydantic"),
+        "pyyaml": version("PyYAML"),
+        "numpy": version("numpy"),
+        "modelspec": version("modelspec"),
+        "git_commit": commit,
+    }
+
+
+def load_average() -> Optional[list[float]]:
+    with contextlib.suppress(OSError, AttributeError):
+        return [round(x, 2) for x in os.getloadavg()]
+    return None
+
+
+# --------------------------------------------------------------------------- child processes
+
+
+@dataclass
+class Child:
+    wall: float            # seconds
+    maxrss: Optional[int]  # bytes, the child's resident-set high-water mark
+    cpu: Optional[float]   # seconds of user + system time
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_child(argv: list[str], timeout: float = 300) -> Child:
+    """Run ``argv`` from the repository root; its wall time and peak RSS, measured by ``os.wait4``."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT)
+        if hasattr(os, "wait4"):
+            timer = threading.Timer(timeout, proc.kill)  # a hung child ends as a failure, not a hang
+            timer.start()
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+            finally:
+                timer.cancel()
+            wall = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            # ru_maxrss: kilobytes on Linux, bytes on macOS
+            maxrss = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
+            cpu = usage.ru_utime + usage.ru_stime
+        else:  # pragma: no cover - no per-child rusage here
+            proc.wait(timeout)
+            wall = time.perf_counter() - start
+            maxrss = cpu = None
+        out.seek(0)
+        err.seek(0)
+        return Child(wall, maxrss, cpu, proc.returncode,
+                     out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+
+
+def modelspec_command() -> list[str]:
+    """The ``modelspec`` console script of this interpreter (not a shell shim), else ``python -m modelspec``."""
+    script = Path(sysconfig.get_path("scripts")) / ("modelspec.exe" if os.name == "nt" else "modelspec")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "modelspec"]
+
+
+def compile_bytecode() -> bool:
+    """Byte-compile the modelspec package, as ``pip install`` does for a regular install.
+
+    TensorFlow's bytecode was compiled when it was installed; modelspec installed
+    in editable mode, with PYTHONDONTWRITEBYTECODE set, would otherwise
+    recompile every module in every fresh process, which no user sees.
+    """
+    spec = importlib.util.find_spec("modelspec")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    ok = True
+    for location in spec.submodule_search_locations:
+        ok = bool(compileall.compile_dir(location, quiet=1)) and ok
+    return ok
+
+
+def require_ok(child: Child, what: str) -> None:
+    if child.returncode != 0:
+        raise BenchmarkError(f"{what} exited {child.returncode}: {child.stderr.strip()[-500:]}")
+
+
+# --------------------------------------------------------------------------- 1. check latency
+
+
+def bench_check(s: Settings) -> list[Row]:
+    validate = modelspec_command() + ["validate", CHECK_SPEC]
+    import_tf = [sys.executable, "-c", "import tensorflow"]
+    if not (ROOT / CHECK_SPEC).is_file():
+        raise BenchmarkError(f"{CHECK_SPEC} is missing")
+    log(f"check latency: {s.check_repeats} x ({' '.join(validate[-2:])} vs import tensorflow)")
+    if s.warm_up:  # warm the file caches
+        for argv, what in ((validate, "modelspec validate"), (import_tf, "import tensorflow")):
+            require_ok(run_child(argv), what)
+    v_times, t_times, v_rss, t_rss, time_ratios, rss_ratios, cpu_ratios = [], [], [], [], [], [], []
+    for i in range(s.check_repeats):
+        pair = {}
+        order = (("v", validate), ("t", import_tf)) if i % 2 == 0 else (("t", import_tf), ("v", validate))
+        for key, argv in order:
+            pair[key] = run_child(argv)
+            require_ok(pair[key], "modelspec validate" if key == "v" else "import tensorflow")
+        if not pair["v"].stdout.startswith("ok: "):
+            raise BenchmarkError(f"modelspec validate printed {pair['v'].stdout!r}")
+        v_times.append(pair["v"].wall)
+        t_times.append(pair["t"].wall)
+        time_ratios.append(pair["v"].wall / pair["t"].wall)
+        if pair["v"].cpu and pair["t"].cpu:
+            cpu_ratios.append(pair["v"].cpu / pair["t"].cpu)
+        if pair["v"].maxrss and pair["t"].maxrss:
+            v_rss.append(pair["v"].maxrss)
+            t_rss.append(pair["t"].maxrss)
+            rss_ratios.append(pair["v"].maxrss / pair["t"].maxrss)
+    command = " ".join(["modelspec" if "modelspec" in validate[0] else " ".join(validate[:3])] + validate[-2:])
+    time_ratio = median(time_ratios)
+    rows = [Row(
+        "check_time", f"check latency: {command} (vs import tensorflow)", median(v_times), "s",
+        "<= 1/15 of import time", time_ratio, time_ratio <= 1 / 15,
+        {"validate_s": median(v_times), "import_tensorflow_s": median(t_times), "pairs": s.check_repeats,
+         "ratios": [round(r, 4) for r in time_ratios], "limit": 1 / 15, "command": validate,
+         # CPU time (user + system) is less sensitive to a busy machine than wall time; for reference only
+         "cpu_ratio": median(cpu_ratios) if cpu_ratios else None},
+    )]
+    if rss_ratios:
+        rss_ratio = median(rss_ratios)
+        rows.append(Row(
+            "check_memory", "check peak memory (RSS, vs import tensorflow)", median(v_rss) / 2**20, "MiB",
+            "<= 1/5 of import memory", rss_ratio, rss_ratio <= 1 / 5,
+            {"validate_mib": median(v_rss) / 2**20, "import_tensorflow_mib": median(t_rss) / 2**20,
+             "ratios": [round(r, 4) for r in rss_ratios], "limit": 1 / 5},
+        ))
+    else:
+        rows.append(Row("check_memory", "check peak memory (RSS, vs import tensorflow)", None, "MiB",
+                        "<= 1/5 of import memory", error="no per-child rusage on this platform"))
+    return rows
+
+
+# --------------------------------------------------------------------------- 2. batch validation
+
+
+def bundled_specs() -> list[Path]:
+    return sorted(p for p in SPECS.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+
+
+def write_batch(directory: Path, count: int) -> list[str]:
+    """The bundled specs, then variants of them (renamed, other input channels), alternately YAML and JSON."""
+    import yaml
+
+    from modelspec import parse_text
+
+    bundled = bundled_specs()
+    if not bundled:
+        raise BenchmarkError(f"no spec files in {SPECS}")
+    paths: list[str] = []
+    documents = []
+    for p in bundled[:count]:
+        target = directory / p.name
+        shutil.copyfile(p, target)
+        paths.append(str(target))
+        data = parse_text(p.read_bytes(), str(p), as_json=p.suffix == ".json").data
+        data.pop("$schema", None)
+        documents.append(data)
+    k = 0
+    while len(paths) < count:
+        base = documents[k % len(documents)]
+        variant = json.loads(json.dumps(base))
+        variant["name"] = f"{base['name']}_v{k}"
+        variant["description"] = f"generated variant {k} of {base['name']}"
+        variant["input"]["shape"][2] = k % 4 + 1
+        if k % 2:
+            target = directory / f"{variant['name']}.json"
+            target.write_text(json.dumps(variant, indent=2), encoding="utf-8")
+        else:
+            target = directory / f"{variant['name']}.yaml"
+            target.write_text(yaml.safe_dump(variant, sort_keys=False), encoding="utf-8")
+        paths.append(str(target))
+        k += 1
+    return paths
+
+
+def bench_batch(s: Settings) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="modelspec-bench-") as tmp:
+        paths = write_batch(Path(tmp), s.batch_files)
+        argv = modelspec_command() + ["validate", *paths]
+        log(f"batch validation: {len(paths)} files in one call, {s.batch_repeats} repeat(s)")
+        if s.warm_up:  # warm the file caches
+            require_ok(run_child(argv), "modelspec validate (batch)")
+        times = []
+        for _ in range(s.batch_repeats):
+            child = run_child(argv)
+            require_ok(child, "modelspec validate (batch)")
+            oks = sum(1 for line in child.stdout.splitlines() if line.startswith("ok: "))
+            if oks != len(paths):
+                raise BenchmarkError(f"{oks} of {len(paths)} files validated")
+            times.append(child.wall)
+    value = median(times)
+    return [Row(
+        "batch_validation", f"batch validation: {len(paths)} spec files, one validate call", value, "s",
+        "< 2 s", value / 2.0, value < 2.0,
+        {"files": len(paths), "bundled": len(bundled_specs()), "per_file_ms": value / len(paths) * 1000,
+         "times_s": [round(t, 4) for t in times]},
+    )]
+
+
+# --------------------------------------------------------------------------- 3. scaling
+
+# Shape-preserving blocks on an 8x8x16 input, so any number of them makes a valid model.
+_CYCLE = (
+    "{type: conv, filters: 16, kernel_size: 3, padding: same, activation: relu}",
+    "{type: residual, filters: 16}",
+    "{type: inception, conv1x1: 4, conv3x3: 4, conv5x5: 4, pool_proj: 4}",
+    "{type: bottleneck, filters: 4, batch_norm: true}",
+    "{type: batch_norm}",
+    "{type: dropout, rate: 0.1}",
+)
+
+
+def synthetic_spec(blocks: int) -> str:
+    lines = [f"name: synthetic_{blocks}", "input:", "  shape: [8, 8, 16]", "blocks:"]
+    lines += [f"  - {_CYCLE[i % len(_CYCLE)]}" for i in range(blocks)]
+    return "\n".join(lines) + "\n"
+
+
+# The spec reader's hostile-input limits (a file of a few kilobytes, a few
+# hundred values) that a 10,000-block spec exceeds; raised for this
+# measurement only, as Budget.max_layers is. The command line keeps them.
+READER_LIMITS = ("MAX_BYTES", "MAX_VALUES")
+
+
+@contextlib.contextmanager
+def reader_limits_raised():
+    from modelspec import loader
+
+    saved = {name: getattr(loader, name) for name in READER_LIMITS if hasattr(loader, name)}
+    try:
+        for name in saved:
+            setattr(loader, name, 10**9)
+        yield saved
+    finally:
+        for name, value in saved.items():
+            setattr(loader, name, value)
+
+
+def bench_scaling(s: Settings) -> list[Row]:
+    with reader_limits_raised() as limits:
+        rows = _bench_scaling(s)
+    rows[0].details["reader_limits_raised"] = limits
+    return rows
+
+
+def _bench_scaling(s: Settings) -> list[Row]:
+    import modelspec
+    from modelspec import Budget, analyze, parse_spec, parse_text
+
+    budget = Budget(max_layers=10**7)
+    texts = {n: synthetic_spec(n) for n in s.scaling_sizes}
+
+    paused = getattr(importlib.import_module("modelspec.analysis"), "gc_paused", contextlib.nullcontext)
+
+    def once(n: int) -> tuple[float, float, float, float, float, int]:
+        """(wall s, process CPU s, read s, validate s, analyze s, layers): one ``modelspec.loads`` of n blocks.
+
+        The phases are timed on a second, separate pass through the same functions.
+        """
+        gc.collect()
+        c0, t0 = time.process_time(), time.perf_counter()
+        modelspec.loads(texts[n], f"synthetic_{n}.yaml", budget=budget)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        gc.collect()
+        with paused():  # as modelspec.loads does
+            t0 = time.perf_counter()
+            source = parse_text(texts[n], f"synthetic_{n}.yaml")
+            t1 = time.perf_counter()
+            spec = parse_spec(source)
+            t2 = time.perf_counter()
+            graph = analyze(spec, budget)
+            t3 = time.perf_counter()
+        return wall, cpu, t1 - t0, t2 - t1, t3 - t2, len(graph.nodes)  # all of it is freed on return
+
+    # Round by round, every size once (small ones several times, about equally long), so that a
+    # neighbour's burst of load falls on all sizes alike; medians per size.
+    counts = {}
+    for n in s.scaling_sizes:
+        first = once(n)[0]  # warm-up, and how long a pass takes
+        counts[n] = max(1, min(50, round(0.2 / first))) if s.warm_up else 1
+    log(f"scaling: {', '.join(f'{n:,}' for n in s.scaling_sizes)} blocks, {s.scaling_repeats} round(s)")
+    samples: dict[int, list[tuple]] = {n: [] for n in s.scaling_sizes}
+    for _ in range(s.scaling_repeats):
+        for n in s.scaling_sizes:
+            samples[n].extend(once(n) for _ in range(counts[n]))
+    per_size: dict[int, dict[str, Any]] = {}
+    for n, runs in samples.items():
+        wall = median(r[0] for r in runs)
+        per_size[n] = {
+            "seconds": wall, "us_per_block": wall / n * 1e6, "cpu_us_per_block": median(r[1] for r in runs) / n * 1e6,
+            "runs": len(runs), "layers": runs[0][5], "bytes": len(texts[n]),
+            "read_s": median(r[2] for r in runs), "validate_s": median(r[3] for r in runs),
+            "analyze_s": median(r[4] for r in runs),
+        }
+    small = 100 if 100 in per_size else s.scaling_sizes[1]
+    large = s.scaling_sizes[-1]
+    flat = per_size[large]["us_per_block"] / per_size[small]["us_per_block"]
+    largest = per_size[large]["seconds"]
+    details = {"sizes": {str(n): v for n, v in per_size.items()}, "from_blocks": small, "to_blocks": large,
+               "cpu_ratio": per_size[large]["cpu_us_per_block"] / per_size[small]["cpu_us_per_block"],
+               "timed": "modelspec.loads; its phases timed on a separate pass: the YAML reader (read_s), "
+                        "validation (validate_s), layer expansion and shape inference (analyze_s)"}
+    rows = [
+        Row("scaling_flatness", f"static pass time per block, {small:,} -> {large:,} blocks",
+            per_size[large]["us_per_block"], "us/block", "<= 1.5x", flat, flat <= 1.5, details),
+        Row("scaling_largest", f"static pass of {large:,} blocks ({per_size[large]['layers']:,} layers)",
+            largest, "s", "< 3 s", largest / 3.0, largest < 3.0, {"blocks": large}),
+    ]
+    for n in s.scaling_sizes:
+        if n != large:
+            rows.append(Row(f"scaling_{n}", f"  static pass of {n:,} blocks", per_size[n]["us_per_block"],
+                            "us/block", "-", None, None))
+    return rows
+
+
+# --------------------------------------------------------------------------- hand-written Keras
+
+
+def hand_vgg16(input_shape=(224, 224, 3), classes=1000):
+    """VGG16 (configuration D) in plain Keras: five conv blocks, then three dense layers."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = inputs
+    for block, (filters, convs) in enumerate(((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)), start=1):
+        for i in range(1, convs + 1):
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"block{block}_conv{i}")(x)
+        x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(4096, activation="relu", name="fc1")(x)
+    x = layers.Dense(4096, activation="relu", name="fc2")(x)
+    x = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, x, name="vgg16")
+
+
+def hand_resnet50(input_shape=(224, 224, 3), classes=1000):
+    """ResNet50 v1 in plain Keras: stem, four stages of bottleneck blocks, global pool, softmax."""
+    import keras
+    from keras import layers
+
+    epsilon = 1.001e-5
+
+    def conv_bn(x, filters, kernel, name, strides=1, padding="valid", relu=True):
+        x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, name=name)(x)
+        x = layers.BatchNormalization(epsilon=epsilon, name=f"{name}_bn")(x)
+        return layers.Activation("relu", name=f"{name}_relu")(x) if relu else x
+
+    def bottleneck(x, filters, strides, name, project):
+        if project:
+            shortcut = conv_bn(x, 4 * filters, 1, f"{name}_shortcut", strides=strides, relu=False)
+        else:
+            shortcut = x
+        y = conv_bn(x, filters, 1, f"{name}_conv1", strides=strides)
+        y = conv_bn(y, filters, 3, f"{name}_conv2", padding="same")
+        y = conv_bn(y, 4 * filters, 1, f"{name}_conv3", relu=False)
+        x = layers.Add(name=f"{name}_add")([shortcut, y])
+        return layers.Activation("relu", name=f"{name}_out")(x)
+
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
+    x = conv_bn(x, 64, 7, "conv1", strides=2)
+    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    for stage, (filters, blocks, strides) in enumerate(((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)), 2):
+        for block in range(1, blocks + 1):
+            x = bottleneck(x, filters, strides if block == 1 else 1, f"conv{stage}_block{block}", block == 1)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    x = layers.Dense(classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, x, name="resnet50")
+
+
+def spec_text(path: Path, side: Optional[int]) -> tuple[str, bool]:
+    """The spec's text, or (``side`` given) a JSON variant with a ``side`` x ``side`` input: (text, is_json)."""
+    from modelspec import parse_text
+
+    if not path.is_file():
+        raise BenchmarkError(f"{path.relative_to(ROOT)} is missing")
+    raw = path.read_text(encoding="utf-8")
+    if side is None:
+        return raw, path.suffix == ".json"
+    data = parse_text(raw, str(path), as_json=path.suffix == ".json").data
+    data.pop("$schema", None)
+    data["input"]["shape"] = [side, side, data["input"]["shape"][2]]
+    return json.dumps(data), True
+
+
+# --------------------------------------------------------------------------- 4. build overhead
+
+
+def _timed(make: Callable[[], Any]) -> tuple[float, int, int]:
+    """Build once on a fresh Keras session: (seconds, params, layers)."""
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()
+    start = time.perf_counter()
+    model = make()
+    seconds = time.perf_counter() - start
+    params, layers = model.count_params(), len(model.layers)
+    del model
+    return seconds, params, layers
+
+
+def bench_build(s: Settings) -> list[Row]:
+    import modelspec
+
+    side = s.build_input
+    shape = (224, 224, 3) if side is None else (side, side, 3)
+    rows = []
+    for key, label, path, hand in (("build_vgg16", "VGG16", VGG16_SPEC, hand_vgg16),
+                                   ("build_resnet50", "ResNet50", RESNET50_SPEC, hand_resnet50)):
+        text, as_json = spec_text(path, side)
+        name = str(path.relative_to(ROOT))
+
+        def ours():
+            return modelspec.build(modelspec.loads(text, name, json=as_json))
+
+        def theirs():
+            return hand(shape)
+
+        log(f"build overhead: {label} at {shape[0]}x{shape[1]}, {s.build_repeats} pair(s)")
+        if s.warm_up:  # first-use costs of Keras land on neither side
+            _timed(ours), _timed(theirs)
+        ms_times, hand_times, ratios = [], [], []
+        ms_params = hand_params = ms_layers = hand_layers = None
+        for i in range(s.build_repeats):
+            if i % 2 == 0:
+                a, b = _timed(ours), _timed(theirs)
+            else:
+                b, a = _timed(theirs), _timed(ours)
+            ms_times.append(a[0])
+            hand_times.append(b[0])
+            ratios.append(a[0] / b[0])
+            ms_params, ms_layers, hand_params, hand_layers = a[1], a[2], b[1], b[2]
+        if ms_params != hand_params:
+            raise BenchmarkError(f"{label}: modelspec.build has {ms_params:,} params, "
+                                 f"the hand-written model {hand_params:,}")
+        ratio = median(ratios)
+        rows.append(Row(
+            key, f"build {label} ({name}) vs hand-written Keras", median(ms_times), "s", "ratio <= 1.10",
+            ratio, ratio <= 1.10,
+            {"modelspec_s": median(ms_times), "hand_written_s": median(hand_times), "pairs": s.build_repeats,
+             "ratios": [round(r, 4) for r in ratios], "params": ms_params, "params_equal": True,
+             "layers": {"modelspec": ms_layers, "hand_written": hand_layers}, "input_shape": list(shape),
+             "timed": "modelspec.build(modelspec.loads(text)) vs the hand-written function, "
+                      "each on a fresh keras.backend.clear_session()"},
+        ))
+    return rows
+
+
+# --------------------------------------------------------------------------- 5. run-time parity
+
+
+def bench_runtime(s: Settings) -> list[Row]:
+    import keras
+    import numpy as np
+
+    import modelspec
+
+    side, batch = s.runtime_input, s.runtime_batch
+    text, as_json = spec_text(RESNET50_SPEC, side)
+    log(f"run-time parity: ResNet50 at {side}x{side}, batch {batch}, "
+        f"{s.train_pairs} training-step and {s.infer_pairs} inference pair(s)")
+    keras.backend.clear_session()
+    ours = modelspec.build(modelspec.loads(text, str(RESNET50_SPEC.relative_to(ROOT)), json=as_json))
+    theirs = keras.applications.ResNet50(weights=None, input_shape=(side, side, 3))
+    if ours.count_params() != theirs.count_params():
+        raise BenchmarkError(f"ResNet50: modelspec {ours.count_params():,} params, "
+                             f"keras.applications {theirs.count_params():,}")
+    same_weights = [w.shape for w in ours.weights] == [w.shape for w in theirs.weights]
+    if same_weights:  # identical arithmetic on both sides
+        ours.set_weights(theirs.get_weights())
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, side, side, 3), dtype=np.float32)
+    y = rng.integers(0, 1000, size=(batch,))
+    max_diff = float(np.max(np.abs(ours.predict_on_batch(x) - theirs.predict_on_batch(x)))) if same_weights else None
+    for model in (ours, theirs):
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-3),
+                      loss="sparse_categorical_crossentropy", jit_compile=False)
+        for _ in range(2 if s.warm_up else 1):  # trace and warm up both functions
+            model.train_on_batch(x, y)
+            model.predict_on_batch(x)
+
+    def train(model):
+        start = time.perf_counter()
+        model.train_on_batch(x, y)
+        return time.perf_counter() - start
+
+    def infer(model):
+        start = time.perf_counter()
+        model.predict_on_batch(x)
+        return time.perf_counter() - start
+
+    # Single steps, interleaved: a neighbour's burst of load then hits both sides of a pair alike.
+    rows = []
+    for key, label, step, pairs in (("runtime_train_step", "training step", train, s.train_pairs),
+                                    ("runtime_inference", "inference batch", infer, s.infer_pairs)):
+        ms_times, ka_times, ratios = [], [], []
+        for i in range(pairs):
+            if i % 2 == 0:
+                a, b = step(ours), step(theirs)
+            else:
+                b, a = step(theirs), step(ours)
+            ms_times.append(a)
+            ka_times.append(b)
+            ratios.append(a / b)
+        ratio = median(ratios)
+        rows.append(Row(
+            key, f"ResNet50 {label} ({side}x{side}, batch {batch}) vs keras.applications", median(ms_times),
+            "s", "0.95 <= ratio <= 1.05", ratio, 0.95 <= ratio <= 1.05,
+            {"modelspec_s": median(ms_times), "keras_applications_s": median(ka_times),
+             "pairs": pairs, "ratios": [round(r, 4) for r in ratios], "batch": batch,
+             "input_shape": [side, side, 3], "same_weights": same_weights, "max_output_diff": max_diff,
+             "params": ours.count_params(), "jit_compile": False},
+        ))
+    return rows
+
+
+# --------------------------------------------------------------------------- main
+
+GROUPS: dict[str, tuple[Callable[[Settings], list[Row]], tuple[str, ...]]] = {
+    # no TensorFlow in this process until "build"
+    "check": (bench_check, ("check_time", "check_memory")),
+    "batch": (bench_batch, ("batch_validation",)),
+    "scaling": (bench_scaling, ("scaling_flatness", "scaling_largest")),
+    "build": (bench_build, ("build_vgg16", "build_resnet50")),
+    "runtime": (bench_runtime, ("runtime_train_step", "runtime_inference")),
+}
+LABELS = {
+    "check_time": "check latency (vs import tensorflow)", "check_memory": "check peak memory",
+    "batch_validation": "batch validation", "scaling_flatness": "static pass time per block",
+    "scaling_largest": "static pass of the largest spec", "build_vgg16": "build VGG16 vs hand-written",
+    "build_resnet50": "build ResNet50 vs hand-written", "runtime_train_step": "ResNet50 training step",
+    "runtime_inference": "ResNet50 inference batch",
+}
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a few minutes)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="tiny sizes, one repeat: proves the script runs end to end; never fails on a target")
+    parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT,
+                        help=f"where to write the results (default {DEFAULT_OUTPUT.relative_to(ROOT)})")
+    parser.add_argument("--only", default=",".join(GROUPS), metavar="GROUPS",
+                        help=f"comma-separated subset of: {', '.join(GROUPS)} (default: all)")
+    args = parser.parse_args(argv)
+    groups = [g.strip() for g in args.only.split(",") if g.strip()]
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
+    settings = MODES["dry-run" if args.dry_run else "quick" if args.quick else "full"]
+
+    started = time.time()
+    load_before = load_average()
+    bytecode = compile_bytecode()
+    rows: list[Row] = []
+    errors = False
+    for group in GROUPS:  # fixed order: the TensorFlow-free measurements come first
+        if group not in groups:
+            continue
+        run, ids = GROUPS[group]
+        try:
+            rows.extend(run(settings))
+        except Exception as e:  # noqa: BLE001 - report it in the table and the JSON, then go on
+            errors = True
+            message = str(e) if isinstance(e, BenchmarkError) else f"{type(e).__name__}: {e}"
+            log(f"error: {group}: {message}")
+            rows.extend(Row(i, LABELS[i], None, "", "-", error=message) for i in ids)
+    elapsed = time.time() - started
+
+    print()
+    print_table(rows)
+    judged = [r for r in rows if r.passed is not None]
+    missed = [r for r in judged if not r.passed]
+    print(f"\n{len(judged) - len(missed)} of {len(judged)} targets met ({settings.mode} mode, {elapsed:.0f} s)"
+          + ("; dry run: targets not enforced" if args.dry_run else ""))
+
+    data = {
+        "format": 1,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "mode": settings.mode,
+        "command": " ".join(["python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])]),
+        "elapsed_s": round(elapsed, 1),
+        "machine": {**machine_info(), "load_average_before": load_before, "load_average_after": load_average()},
+        "settings": dataclasses.asdict(settings),
+        "bytecode_compiled": bytecode,
+        "measurements": [dataclasses.asdict(r) for r in rows],
+        "all_targets_met": not missed and not errors,
+    }
+    write_json(args.output, data)
+    print(f"results written to {args.output}")
+    if errors:
+        return 2
+    if missed and not args.dry_run:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
