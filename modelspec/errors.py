@@ -30,7 +30,7 @@ def format_path(path: SpecPath) -> str:
     """``('blocks', 2, 'filters')`` -> ``blocks[2].filters``; the root is ``$``.
 
     A key that is not a plain name is written as a JSON string in brackets
-    (``blocks[0]["a.b"]``), so the path stays one unambiguous line.
+    (``blocks[0]["a.b"]``, ``["a\\u0020b"]``), so the path stays one word on one line.
     """
     if len(path) > 12:  # only nesting bombs go this deep; keep the line readable
         return f"{format_path(path[:6])}...{format_path(path[-4:])}"
@@ -42,7 +42,8 @@ def format_path(path: SpecPath) -> str:
             text += f".{part}" if text else str(part)
         else:
             key = str(part) if len(str(part)) <= 40 else str(part)[:37] + "..."
-            text += f"[{json.dumps(key)}]"
+            quoted = json.dumps(key, ensure_ascii=False)  # whitespace escaped too: the path is one word
+            text += "[" + re.sub(r"\s", lambda m: f"\\u{ord(m.group()):04x}", quoted) + "]"
     return text or "$"
 
 

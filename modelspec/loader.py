@@ -55,9 +55,11 @@ MAX_DEPTH = 64
 MAX_VALUES = 10_000  # a large spec has a few hundred
 MAX_INT_DIGITS = 100
 
-# PyYAML's own definition of what may appear in a YAML stream (tab, LF, CR and
-# printable characters; no C0/C1 controls, no lone surrogates, no U+FFFE/U+FFFF).
-_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What may appear in a spec: tab, LF, CR and printable characters — PyYAML's own
+# rule, less NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, which YAML 1.1 (and so
+# PyYAML's line numbers) reads as line breaks and YAML 1.2 and editors do not.
+# No C0/C1 controls, no lone surrogates, no U+FFFE/U+FFFF.
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class UsageError(Exception):
@@ -143,15 +145,16 @@ def _decode(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        before = raw[: e.start]
-        line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        before = raw[: e.start].decode("utf-8")  # valid up to the bad byte
+        line, column = _LineIndex(before).position(len(before))
         _fail(name, line, column, f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x})")
         raise  # unreachable
 
 
 def _describe_char(char: str) -> str:
     code = ord(char)
+    if code in (0x85, 0x2028, 0x2029):
+        return f"the line separator U+{code:04X} (YAML versions and editors disagree on it)"
     if 0xD800 <= code <= 0xDFFF:
         return f"a lone surrogate U+{code:04X} (not a character)"
     if code in (0xFFFE, 0xFFFF):
@@ -171,10 +174,10 @@ def _shown(text: str, limit: int = 40) -> str:
 
 
 class _LineIndex:
-    """Maps a character offset to a 1-based (line, column)."""
+    """Maps a character offset to a 1-based (line, column); lines end at LF, CR LF or CR, as in YAML."""
 
     def __init__(self, text: str):
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.starts = [0] + [m.end() for m in re.finditer("\r\n|\r|\n", text)]
 
     def position(self, offset: int) -> tuple[int, int]:
         i = bisect.bisect_right(self.starts, offset) - 1
