@@ -345,8 +345,11 @@ def _yaml_syntax_problem(e: yaml.MarkedYAMLError, text: str) -> tuple[int, int, 
         found = problem.split("but found ")[-1]
         if found in ("']'", "'}'"):
             return mark.line + 1, mark.column + 1, f"unexpected {found}: no bracket is open here"
+        hint = ""
+        if re.match(r"-[^\s-]", text[mark.index : mark.index + 2]):
+            hint = " ('-' starts a list item only when a space follows it)"
         return (mark.line + 1, mark.column + 1,
-                "bad indentation: this line does not line up with the lines of the block it is in")
+                f"bad indentation: this line does not line up with the lines of the block it is in{hint}")
     if problem == "mapping values are not allowed here":
         start = text.rfind("\n", 0, mark.index) + 1
         before = text[start : mark.index]
@@ -626,6 +629,9 @@ class _JsonReader:
         number = _JSON_NUMBER.match(self.text, start)
         if number:
             return self.number(number, path)
+        for word, written in (("None", "null"), ("True", "true"), ("False", "false")):
+            if self.text.startswith(word, start):
+                self.fail(f"invalid JSON: {word} is Python; JSON writes {written}", path=path)
         self.fail(f"invalid JSON: unexpected character {char!r}", path=path)
 
     def number(self, match: re.Match, path: SpecPath) -> Any:

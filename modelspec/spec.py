@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
+from dataclasses import replace
 from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
@@ -111,20 +113,38 @@ def _spec_error(error: ValidationError, data: Any, prefix: SpecPath = (),
     """
     problems: dict[tuple[SpecPath, bool], Problem] = {}
     missing: dict[SpecPath, tuple[SpecPath, bool]] = {}  # path of a missing field -> its problem's key
+    unknown: dict[SpecPath, list[tuple[SpecPath, bool]]] = {}  # mapping path -> its unknown keys' problems
     suggested: set[SpecPath] = set()  # paths of fields that an unknown key's did-you-mean names
+    lengths: dict[SpecPath, tuple[SpecPath, bool]] = {}  # tuples of the wrong length
     for item in error.errors(include_url=False):
         path, value, parent = _data_path(data, prefix, item["loc"])
         problem = _problem(item, path, value, parent, source)
         key = (problem.path, problem.at_key)
+        if key in problems:
+            continue  # union branches may repeat a place
+        problems[key] = problem
         if item["type"] == "missing" and path and isinstance(path[-1], str):
             missing[path] = key
-        if item["type"] == "extra_forbidden":
-            match = difflib.get_close_matches(str(path[-1]), _known_fields(path[:-1], parent), n=1, cutoff=0.6)
+        elif item["type"] == "missing" or (item["type"] == "too_long" and (item.get("ctx") or {}).get(
+                "field_type") == "Tuple"):
+            lengths[problem.path] = key
+        elif item["type"] == "extra_forbidden":
+            unknown.setdefault(path[:-1], []).append(key)
+            match = _closest(str(path[-1]), _known_fields(path[:-1], parent))
             if match:
-                suggested.add(path[:-1] + (match[0],))
-        problems.setdefault(key, problem)  # union branches may repeat a place
+                suggested.add(path[:-1] + (match,))
     for path in suggested & missing.keys():
         problems.pop(missing[path], None)
+    for mapping, keys in unknown.items():
+        absent = [path for path in missing if path[:-1] == mapping and missing[path] in problems]
+        if len(keys) == 1 and len(absent) == 1 and "did you mean" not in problems[keys[0]].message:
+            problems.pop(missing[absent[0]])
+            old = problems[keys[0]]
+            problems[keys[0]] = replace(old, message=f"{old.message}; did you mean {absent[0][-1]!r}? "
+                                        "(it is required and missing)")
+    for path, key in lengths.items():
+        if any(len(p) > len(path) and p[: len(path)] == path for p, _ in problems):
+            problems.pop(key)  # '[32 32 3]': the item's problem says it better than the count
     return SpecError(list(problems.values()))
 
 
@@ -218,6 +238,10 @@ def _problem(item: dict, path: SpecPath, value: Any, parent: Any, source: Option
         return Problem(f"unknown block type {_quoted(tag)}{_did_you_mean(tag, tags)} "
                        f"(known types: {', '.join(tags)})", path + ("type",))
     if kind == "union_tag_not_found":
+        named = [k for k in value if isinstance(k, str) and k in BLOCK_TYPES] if isinstance(value, dict) else []
+        if named:
+            return Problem(f"a block needs a 'type'; for a {named[0]} block write 'type: {named[0]}' and put "
+                           f"its fields beside it, not under '{named[0]}:'", path)
         return Problem(f"a block needs a 'type' (one of: {', '.join(sorted(BLOCK_TYPES))})", path)
     if kind == "literal_error":
         expected = [e.strip().strip("'") for e in ctx.get("expected", "").replace(" or ", ", ").split(",")]
@@ -232,7 +256,12 @@ def _problem(item: dict, path: SpecPath, value: Any, parent: Any, source: Option
     if kind == "int_from_float" or (kind == "int_type" and type(value) is float and value.is_integer()):
         return Problem(f"must be an integer, not {describe(value)}; write {int(value)}", path)
     if kind in _TYPE_WORDS:
-        return Problem(f"must be {_TYPE_WORDS[kind]}, not {describe(value)}", path)
+        hint = ""
+        if _TYPE_WORDS[kind] == "a mapping" and isinstance(value, str) and re.search(r"\w:\S", value):
+            hint = " (YAML needs a space after the ':' of 'key: value')"
+        elif isinstance(value, str) and re.fullmatch(r"-?[0-9.]+(\s+-?[0-9.]+)+", value.strip()):
+            hint = " (separate the items with commas)"
+        return Problem(f"must be {_TYPE_WORDS[kind]}, not {describe(value)}{hint}", path)
     bounds = {
         "greater_than": "must be greater than {gt}", "greater_than_equal": "must be at least {ge}",
         "less_than": "must be less than {lt}", "less_than_equal": "must be at most {le}",
@@ -276,6 +305,13 @@ def _quoted(value: Any) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
+def _closest(word: str, candidates: list[str]) -> Optional[str]:
+    """The candidate ``word`` most likely misspells (case aside), if any is close."""
+    lowered = {c.lower(): c for c in candidates}
+    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
 def _did_you_mean(word: str, candidates: list[str]) -> str:
-    match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return f"; did you mean {match[0]!r}?" if match else ""
+    match = _closest(word, candidates)
+    return f"; did you mean {match!r}?" if match else ""
