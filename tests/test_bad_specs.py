@@ -428,6 +428,12 @@ CASES: list[Case] = [
          path="blocks[0].shortcut", message="maps 3 channels to 32", stage="static"),
     Case("flatten-unknown-size", Y("{type: flatten}", head="name: m\ninput:\n  shape: [null, null, 3]\nblocks:\n"),
          at="{type", path="blocks[0]", message="Flatten needs every size known", stage="static"),
+    Case("dense-on-unknown-size", Y("{type: dense, units: 10}", head="name: m\ninput:\n  shape: [null, null, 3]\n"
+                                    "blocks:\n"),
+         at="10}", path="blocks[0].units", message="Dense on an input of shape (None, None, 3)", stage="static"),
+    ok("dense-after-global-pool-on-unknown-size",
+       Y("{type: vgg, filters: 4}", "{type: global_avg_pool}", "{type: dense, units: 10}",
+         head="name: m\ninput:\n  shape: [null, null, 3]\nblocks:\n")),
     Case("pool-after-global-pool", Y("{type: global_avg_pool}", "{type: max_pool}"), at="{type: max",
          path="blocks[1].pool_size", message="needs an input of shape (height, width, channels)", stage="static"),
     Case("duplicate-block-names", Y("{type: vgg, filters: 8, name: a}", "{type: vgg, filters: 8, name: a}"),
