@@ -341,6 +341,12 @@ def _yaml_syntax_problem(e: yaml.MarkedYAMLError, text: str) -> tuple[int, int, 
                     f"this '{bracket}' is never closed (expected ',' or '{closer}' before line "
                     f"{mark.line + 1}, column {mark.column + 1})")
         return mark.line + 1, mark.column + 1, f"expected ',' or '{closer}' here, but found {found} (a missing comma?)"
+    if problem.startswith("expected <block end>, but found") or problem.startswith("expected ',' or"):
+        before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index].rstrip(" ")
+        if before.endswith(("'", '"')) and mark.index > 0:
+            return (mark.line + 1, mark.column + 1,
+                    "text after the closing quote of a quoted value (a quote inside '...' is written '', "
+                    "inside \"...\" as \\\")")
     if problem.startswith("expected <block end>, but found"):
         found = problem.split("but found ")[-1]
         if found in ("']'", "'}'"):

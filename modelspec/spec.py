@@ -212,6 +212,18 @@ _TYPE_WORDS = {
 
 _ITEMS = {("input", "shape"): "[height, width, channels]"}
 
+# What other tools call the block types (lower case, no '_' or '-'), for did-you-mean.
+_OTHER_NAMES = {
+    "fc": "dense", "linear": "dense", "fullyconnected": "dense", "conv2d": "conv", "convolution": "conv",
+    "convolution2d": "conv", "maxpool": "max_pool", "maxpool2d": "max_pool", "maxpooling2d": "max_pool",
+    "avgpool": "avg_pool", "avgpool2d": "avg_pool", "averagepooling2d": "avg_pool", "bn": "batch_norm",
+    "batchnorm": "batch_norm", "batchnorm2d": "batch_norm", "batchnormalization": "batch_norm",
+    "gap": "global_avg_pool", "globalaveragepooling2d": "global_avg_pool", "adaptiveavgpool2d": "global_avg_pool",
+    "globalmaxpooling2d": "global_max_pool", "zeropadding2d": "zero_padding", "pad": "zero_padding",
+    "resnet": "residual", "resblock": "residual", "basicblock": "residual", "identityblock": "residual",
+    "googlenet": "inception", "relu": "activation", "softmax": "activation", "vgg16": "vgg",
+}
+
 
 def _problem(item: dict, path: SpecPath, value: Any, parent: Any, source: Optional[Source] = None) -> Problem:
     kind, ctx = item["type"], item.get("ctx") or {}
@@ -235,8 +247,9 @@ def _problem(item: dict, path: SpecPath, value: Any, parent: Any, source: Option
         if not isinstance(tag, str):
             return Problem(f"a block's type must be a string naming the block, not {describe(tag)} "
                            f"(known types: {', '.join(tags)})", path + ("type",))
-        return Problem(f"unknown block type {_quoted(tag)}{_did_you_mean(tag, tags)} "
-                       f"(known types: {', '.join(tags)})", path + ("type",))
+        other_name = _OTHER_NAMES.get(re.sub(r"[\s_-]", "", tag.lower()))
+        hint = f"; did you mean {other_name!r}?" if other_name else _did_you_mean(tag, tags)
+        return Problem(f"unknown block type {_quoted(tag)}{hint} (known types: {', '.join(tags)})", path + ("type",))
     if kind == "union_tag_not_found":
         named = [k for k in value if isinstance(k, str) and k in BLOCK_TYPES] if isinstance(value, dict) else []
         if named:
