@@ -291,7 +291,8 @@ def _problem(item: dict, path: SpecPath, value: Any, parent: Any, source: Option
             message += f" (it has {len(value)})"
         return Problem(message, path)
     if kind in ("size_type", "batch_norm_type"):
-        return Problem(f"{item['msg']}, not {describe(value)}", path)
+        hint = f"; write {int(value)}" if type(value) is float and value.is_integer() and kind == "size_type" else ""
+        return Problem(f"{item['msg']}, not {describe(value)}{hint}", path)
     if kind == "value_error":
         return Problem(str(ctx.get("error", item["msg"])), path)
     return Problem(item["msg"][:1].lower() + item["msg"][1:], path)

@@ -239,6 +239,8 @@ CASES: list[Case] = [
          message="must be an integer, not a float (64.5)"),
     Case("integral-float-for-int", Y("{type: vgg, filters: 64.0}"), at="64.0", path="blocks[0].filters",
          message="write 64"),
+    Case("integral-float-for-size", Y("{type: conv, filters: 8, kernel_size: 3.0}"), at="3.0",
+         path="blocks[0].kernel_size", message="a [height, width] pair of them, not a float (3.0); write 3"),
     Case("string-for-int", Y("{type: vgg, filters: '64'}"), at="'64'", path="blocks[0].filters",
          message="not a string ('64')"),
     Case("json-bool-for-int", J('{"type": "vgg", "filters": true}'), ".json", at="true",
@@ -292,7 +294,7 @@ CASES: list[Case] = [
          message="this string is never closed", stage="load"),
     Case("json-two-documents", J(JVGG) + J(JVGG), ".json", line=J(JVGG).count("\n") + 1, column=1, path="$",
          message="unexpected text after the end of the document", stage="load"),
-    Case("json-tab-indent-is-fine-but-key-typo", J('{"type": "vgg",\t"filterz": 8}'), ".json",
+    Case("json-tab-whitespace-and-key-typo", J('{"type": "vgg",\t"filterz": 8}'), ".json",
          at='"filterz"', path="blocks[0].filterz", message="did you mean 'filters'?"),
     # ------------------------------------------------------------------ size and depth
     Case("10-MB-yaml", Y(VGG) + ("# padding\n" * (BIG // 10)), line=1, column=1, path="$",
