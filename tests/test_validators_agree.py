@@ -82,10 +82,6 @@ def explained(messages: list[str], data) -> bool:
 # --------------------------------------------------------------------------- the corpus
 
 
-def loadable(case: Case) -> bool:
-    return case.stage not in ("load", "usage")
-
-
 @pytest.mark.parametrize("case", [c for c in CASES if c.stage != "usage"], ids=lambda c: c.id)
 def test_corpus_case(case: Case):
     try:
