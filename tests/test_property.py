@@ -138,9 +138,14 @@ def one_copy(block: dict, shape: tuple) -> tuple:
 
 
 def copies(block: dict) -> list[dict]:
-    """The copies ``repeat`` stacks: strides (when the type has them) on the first copy only."""
+    """The copies ``repeat`` stacks: strides (when the type has them) on the first copy only;
+    later copies take the default (1, or for pools the pool size)."""
     n = block.get("repeat", 1)
-    later = {**block, "strides": 1} if block["type"] in STRIDED else block
+    later = block
+    if block["type"] in ("max_pool", "avg_pool"):
+        later = {k: v for k, v in block.items() if k != "strides"}
+    elif block["type"] in STRIDED:
+        later = {**block, "strides": 1}
     return [block] + [later] * (n - 1)
 
 

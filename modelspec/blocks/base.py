@@ -28,8 +28,8 @@ class Block(BaseModel):
     )
     repeat: PositiveInt = Field(
         1,
-        description="Stack this many copies (named NAME_1, NAME_2, ...); "
-        "'strides' applies to the first copy only.",
+        description="Stack this many copies (named NAME_1, NAME_2, ...); 'strides' applies to the "
+        "first copy only, later ones take the default (1; for pools, the pool size).",
     )
 
     def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
@@ -37,10 +37,15 @@ class Block(BaseModel):
         raise NotImplementedError
 
     def later_copy(self) -> "Block":
-        """The block as repeated after its first copy: strides back to 1."""
-        if "strides" in type(self).model_fields:
-            return self.model_copy(update={"strides": 1})
-        return self
+        """The block as repeated after its first copy: ``strides`` back to its default.
+
+        That is 1 for convolutions and residual blocks, and "same as pool_size"
+        for pooling layers, so ``{type: max_pool, repeat: 2}`` halves twice.
+        """
+        field = type(self).model_fields.get("strides")
+        if field is None:
+            return self
+        return self.model_copy(update={"strides": field.default})
 
 
 def conv_unit(
