@@ -435,16 +435,16 @@ READER_LIMITS = ("MAX_BYTES", "MAX_VALUES")
 
 @contextlib.contextmanager
 def reader_limits_raised():
-    from modelspec import loader
+    from modelspec import limits
 
-    saved = {name: getattr(loader, name) for name in READER_LIMITS if hasattr(loader, name)}
+    saved = {name: getattr(limits, name) for name in READER_LIMITS}
     try:
         for name in saved:
-            setattr(loader, name, 10**9)
+            setattr(limits, name, 10**9)
         yield saved
     finally:
         for name, value in saved.items():
-            setattr(loader, name, value)
+            setattr(limits, name, value)
 
 
 def bench_scaling(s: Settings) -> list[Row]:

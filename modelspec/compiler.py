@@ -6,7 +6,6 @@ the validate / summary / schema path.
 
 from __future__ import annotations
 
-from typing import Union
 
 from .analysis import analyze
 from .errors import InternalError

@@ -105,3 +105,7 @@ def render(problem: Problem) -> str:
     where = f"{problem.file or '<spec>'}:{problem.line or 1}:{problem.column or 1}"
     text = f"{where}: error: {format_path(problem.path)}: {problem.message}"
     return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class UsageError(Exception):
+    """The spec could not be read at all (missing file, a directory): exit 2."""

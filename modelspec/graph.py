@@ -11,7 +11,7 @@ create Keras layers, so the two can never drift apart.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence, Union
 
 from .errors import SpecError, SpecPath

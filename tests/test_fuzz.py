@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from modelspec.analysis import analyze
 from modelspec.blocks import BLOCK_TYPES
 from modelspec.errors import SpecError, render
-from modelspec.loader import MAX_BYTES, parse_text
+from modelspec.limits import MAX_BYTES
+from modelspec.loader import parse_text
 from modelspec.spec import ModelSpec, parse_spec
 
 EXAMPLES = int(os.environ.get("MODELSPEC_FUZZ_EXAMPLES", "2000"))

@@ -1,0 +1,186 @@
+"""The JSON reader: strict RFC 8259, built on :mod:`json`'s string scanner, recording positions.
+
+Duplicate keys, ``NaN``/``Infinity``, numbers that overflow and Python words
+(``None``, ``True``) are errors with their line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import json.decoder
+import math
+import re
+from typing import Any
+
+from . import limits
+from .errors import SpecPath
+from .source import LineIndex, Source, check_string, describe_char, fail, shown
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_JSON_NONFINITE = re.compile(r"-?(NaN|Infinity)")
+
+
+class JsonReader:
+    """A strict JSON reader (RFC 8259) that records where each value starts."""
+
+    def __init__(self, text: str, name: str, lines: LineIndex, source: Source):
+        self.text, self.name, self.lines, self.source = text, name, lines, source
+        self.pos = 0
+        self.count = 0
+        self.open: list[tuple[int, SpecPath]] = []  # offsets of the '{' / '[' not yet closed
+
+    def fail(self, message: str, offset: int | None = None, path: SpecPath = ()) -> None:
+        line, col = self.lines.position(self.pos if offset is None else offset)
+        fail(self.name, line, col, message, path)
+
+    def fail_at_end(self, path: SpecPath) -> None:
+        """The text ended inside a collection: blame the innermost one left open."""
+        if self.open:
+            offset, open_path = self.open[-1]
+            line, col = self.lines.position(self.pos)
+            self.fail(f"invalid JSON: this '{self.text[offset]}' is never closed (the file ends at line {line}, "
+                      f"column {col})", offset, open_path)
+        self.fail("invalid JSON: unexpected end of file", path=path)
+
+    def skip_ws(self) -> None:
+        self.pos = _JSON_WS.match(self.text, self.pos).end()
+
+    def read_document(self) -> Any:
+        self.skip_ws()
+        value = self.value((), 1)
+        self.skip_ws()
+        if self.pos < len(self.text):
+            self.fail("invalid JSON: unexpected text after the end of the document")
+        return value
+
+    def value(self, path: SpecPath, depth: int) -> Any:
+        start = self.pos
+        char = self.text[start : start + 1]
+        if not char:
+            self.fail_at_end(path)
+        self.count += 1
+        if self.count > limits.MAX_VALUES:
+            self.fail(f"the document has more than {limits.MAX_VALUES:,} values; a spec has a few hundred", path=path)
+        if depth > limits.MAX_DEPTH:
+            self.fail(f"invalid JSON: nesting deeper than {limits.MAX_DEPTH} levels", path=path)
+        self.source.values[path] = self.lines.position(start)
+        if char == "{":
+            return self.object(path, depth)
+        if char == "[":
+            return self.array(path, depth)
+        if char == '"':
+            return self.string(path)
+        for word, result in (("true", True), ("false", False), ("null", None)):
+            if self.text.startswith(word, start):
+                self.pos += len(word)
+                return result
+        bad = _JSON_NONFINITE.match(self.text, start)
+        if bad:
+            self.fail(f"{bad.group()} is not valid JSON: sizes and rates must be finite numbers", path=path)
+        number = _JSON_NUMBER.match(self.text, start)
+        if number:
+            return self.number(number, path)
+        for word, written in (("None", "null"), ("True", "true"), ("False", "false")):
+            if self.text.startswith(word, start):
+                self.fail(f"invalid JSON: {word} is Python; JSON writes {written}", path=path)
+        self.fail(f"invalid JSON: unexpected character {char!r}", path=path)
+
+    def number(self, match: re.Match, path: SpecPath) -> Any:
+        self.pos = match.end()
+        text = match.group()
+        if text.lstrip("-") == "0" and self.text[self.pos : self.pos + 1].isdigit():
+            written = re.match(r"-?[0-9]+", self.text[match.start() : match.start() + limits.MAX_INT_DIGITS]).group()
+            self.fail(f"invalid JSON: a number cannot start with 0; write {int(written)}, not {written}",
+                      match.start(), path)
+        if len(text) > limits.MAX_INT_DIGITS:
+            what = "integer" if not (match.group(1) or match.group(2)) else "number"
+            self.fail(f"{what} with {len(text):,} characters is too long", match.start(), path)
+        if match.group(1) or match.group(2):
+            value = float(text)
+            if math.isinf(value):
+                self.fail(f"number {text} is out of range", match.start(), path)
+            return value
+        return int(text)
+
+    def string(self, path: SpecPath) -> str:
+        start = self.pos
+        try:
+            value, self.pos = json.decoder.scanstring(self.text, self.pos + 1, True)
+        except json.JSONDecodeError as e:
+            if e.msg.startswith("Unterminated string"):
+                self.fail("invalid JSON: this string is never closed", e.pos, path)
+            if e.msg.startswith("Invalid control character"):
+                self.fail(f"invalid JSON: {describe_char(self.text[e.pos])} inside a string "
+                          "(write it as an escape such as \\t)", e.pos, path)
+            self.fail(f"invalid JSON: {e.msg[:1].lower()}{e.msg[1:]}", e.pos, path)
+        problem = check_string(value)
+        if problem:
+            self.fail(problem, start, path)
+        return value
+
+    def expect(self, char: str, what: str, path: SpecPath) -> None:
+        self.skip_ws()
+        found = self.text[self.pos : self.pos + 1]
+        if not found:
+            self.fail_at_end(path)
+        if found != char:
+            self.fail(f"invalid JSON: expected {what}, found {found!r}", path=path)
+        self.pos += 1
+
+    def comma(self, closer: str, path: SpecPath) -> None:
+        """The ',' between items; a trailing one before ``closer`` is an error of its own."""
+        at = self.pos
+        self.expect(",", f"',' or '{closer}'", path)
+        self.skip_ws()
+        if self.text.startswith(closer, self.pos):
+            self.fail(f"invalid JSON: a trailing comma before '{closer}'", at, path)
+
+    def object(self, path: SpecPath, depth: int) -> dict:
+        self.open.append((self.pos, path))
+        self.pos += 1
+        result: dict[str, Any] = {}
+        self.skip_ws()
+        if self.text.startswith("}", self.pos):
+            self.pos += 1
+            self.open.pop()
+            return result
+        while True:
+            self.skip_ws()
+            key_at = self.pos
+            if not self.text.startswith('"', self.pos):
+                self.expect('"', "a string key in double quotes", path)
+            key = self.string(path)
+            if key in result:
+                line, col = self.source.keys[path + (key,)]
+                self.fail(f"duplicate key {shown(key)} (first written at line {line}, column {col})",
+                          key_at, path + (key,))
+            self.source.keys[path + (key,)] = self.lines.position(key_at)
+            self.expect(":", "':' after the key", path)
+            self.skip_ws()
+            result[key] = self.value(path + (key,), depth + 1)
+            self.skip_ws()
+            if self.text.startswith("}", self.pos):
+                self.pos += 1
+                self.open.pop()
+                return result
+            self.comma("}", path)
+
+    def array(self, path: SpecPath, depth: int) -> list:
+        self.open.append((self.pos, path))
+        self.pos += 1
+        result: list[Any] = []
+        self.skip_ws()
+        if self.text.startswith("]", self.pos):
+            self.pos += 1
+            self.open.pop()
+            return result
+        while True:
+            self.skip_ws()
+            result.append(self.value(path + (len(result),), depth + 1))
+            self.skip_ws()
+            if self.text.startswith("]", self.pos):
+                self.pos += 1
+                self.open.pop()
+                return result
+            self.comma("]", path)

@@ -1,0 +1,79 @@
+"""Where each value of a spec was written, and the helpers both readers share."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .errors import Problem, SpecError, SpecPath
+
+# What may appear in a spec: tab, LF, CR and printable characters — PyYAML's own
+# rule, less NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, which YAML 1.1 (and so
+# PyYAML's line numbers) reads as line breaks and YAML 1.2 and editors do not.
+# No C0/C1 controls, no lone surrogates, no U+FFFE/U+FFFF.
+NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass
+class Source:
+    """A parsed spec file: its data and where each value of it was written."""
+
+    name: str
+    data: Any
+    values: dict[SpecPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[SpecPath, tuple[int, int]] = field(default_factory=dict)
+    anchors: dict[SpecPath, str] = field(default_factory=dict)  # YAML anchors (&name) by path
+
+    def locate(self, path: SpecPath, *, key: bool = False) -> tuple[int, int]:
+        """Line and column of ``path``'s value (or key), else of its nearest known parent."""
+        path = tuple(path)
+        if key and path in self.keys:
+            return self.keys[path]
+        return self.values[self.written(path)] if self.values else (1, 1)
+
+    def written(self, path: SpecPath) -> SpecPath:
+        """The longest prefix of ``path`` that was written in the file (the root at least)."""
+        path = tuple(path)
+        for n in range(len(path), -1, -1):
+            if path[:n] in self.values:
+                return path[:n]
+        return ()
+
+
+def fail(name: str, line: int, column: int, message: str, path: SpecPath = ()) -> None:
+    raise SpecError(Problem(message, tuple(path), name, line, column))
+
+
+def describe_char(char: str) -> str:
+    code = ord(char)
+    if code in (0x85, 0x2028, 0x2029):
+        return f"the line separator U+{code:04X} (YAML versions and editors disagree on it)"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"a lone surrogate U+{code:04X} (not a character)"
+    if code in (0xFFFE, 0xFFFF):
+        return f"the non-character U+{code:04X}"
+    return f"control character U+{code:04X}"
+
+
+def check_string(value: str) -> Optional[str]:
+    """Why a decoded string (after escapes) is not acceptable, or None."""
+    bad = NON_PRINTABLE.search(value)
+    return f"{describe_char(bad.group())} (written as an escape) is not allowed in a spec" if bad else None
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A value of the file as quoted in a message: repr, cut short."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+class LineIndex:
+    """Maps a character offset to a 1-based (line, column); lines end at LF, CR LF or CR, as in YAML."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in re.finditer("\r\n|\r|\n", text)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return i + 1, offset - self.starts[i] + 1
