@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterable, Union
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .loader import Source
+    from .source import Source
 
 SpecPath = tuple[Union[str, int], ...]
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from .blocks import BLOCK_TYPES, AnyBlock
 from .errors import Problem, SpecError, SpecPath
 from .fields import Activation, BatchNorm, BatchNormConfig, Initializer, Name, OptionalSize, PositiveInt
-from .loader import Source
+from .source import Source
 
 
 class InputSpec(BaseModel):
