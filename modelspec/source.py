@@ -13,7 +13,8 @@ from .errors import Problem, SpecError, SpecPath
 # rule, less NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, which YAML 1.1 (and so
 # PyYAML's line numbers) reads as line breaks and YAML 1.2 and editors do not.
 # No C0/C1 controls, no lone surrogates, no U+FFFE/U+FFFF.
-NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Written as the characters refused (compiling the complement costs ~7 ms at every start).
+NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass
