@@ -6,7 +6,6 @@ the validate / summary / schema path.
 
 from __future__ import annotations
 
-
 from .analysis import analyze
 from .errors import InternalError
 from .graph import INPUT, Budget, Graph

@@ -209,9 +209,7 @@ _GEOMETRY_FIELDS = (None, "kernel_size", "strides", "pool_size", "padding")
 
 
 def _size_field(layer: Layer, at: Optional[str]) -> Optional[str]:
-    """The spec field that sets how big ``layer`` is: filters (or an inception branch's width), units."""
-    if type(layer).__name__ == "Conv2D":
-        return "filters" if at in _GEOMETRY_FIELDS else at
-    if type(layer).__name__ == "Dense":
-        return "units"
-    return None
+    """The spec field that sets how big ``layer`` is (``filters``, ``units``, an inception branch's width)."""
+    if layer.size_field is None:
+        return None
+    return layer.size_field if at in _GEOMETRY_FIELDS else at

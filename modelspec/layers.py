@@ -73,6 +73,7 @@ class Layer:
 
     keras_class: ClassVar[str]
     many_inputs: ClassVar[bool] = False
+    size_field: ClassVar[Optional[str]] = None  # the spec field a budget overrun blames
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return inputs[0]
@@ -99,6 +100,7 @@ class Conv2D(Layer):
     use_bias: bool = True
     kernel_initializer: str = "glorot_uniform"
     keras_class: ClassVar[str] = "Conv2D"
+    size_field: ClassVar[Optional[str]] = "filters"
 
     def output_shape(self, inputs):
         (shape,) = inputs
@@ -139,6 +141,7 @@ class Dense(Layer):
     use_bias: bool = True
     kernel_initializer: str = "glorot_uniform"
     keras_class: ClassVar[str] = "Dense"
+    size_field: ClassVar[Optional[str]] = "units"
 
     def output_shape(self, inputs):
         (shape,) = inputs
