@@ -1,0 +1,253 @@
+"""Pydantic's validation errors turned into located, actionable problems.
+
+Each pydantic error becomes one :class:`Problem` at the spec path of the
+offending value (union tags that pydantic inserts into ``loc`` are dropped),
+worded for a person editing the file: what was expected, what was found, and a
+did-you-mean for misspelt keys, block types and Keras names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import replace
+from typing import Any, Optional
+
+from pydantic import BaseModel, ValidationError
+
+from .blocks import BLOCK_TYPES
+from .errors import Problem, SpecError, SpecPath
+from .fields import BatchNormConfig
+from .source import Source
+
+Models = dict[SpecPath, type[BaseModel]]
+
+
+def spec_error(error: ValidationError, data: Any, prefix: SpecPath = (), source: Optional[Source] = None,
+               *, models: Models) -> SpecError:
+    """Pydantic's errors on ``data`` (found at ``prefix`` in the spec) as problems, one per place.
+
+    ``models`` names the model validating each fixed mapping of the spec (the
+    root, ``input``, ...), for did-you-mean; blocks are looked up by their type.
+
+    A missing required field whose name an unknown key nearby resembles is one
+    mistake, a typo, and is reported once: as the unknown key, with its did-you-mean.
+    """
+    problems: dict[tuple[SpecPath, bool], Problem] = {}
+    missing: dict[SpecPath, tuple[SpecPath, bool]] = {}  # path of a missing field -> its problem's key
+    unknown: dict[SpecPath, list[tuple[SpecPath, bool]]] = {}  # mapping path -> its unknown keys' problems
+    suggested: set[SpecPath] = set()  # paths of fields that an unknown key's did-you-mean names
+    lengths: dict[SpecPath, tuple[SpecPath, bool]] = {}  # tuples of the wrong length
+    for item in error.errors(include_url=False):
+        path, value, parent = _data_path(data, prefix, item["loc"])
+        problem = _problem(item, path, value, parent, source, models)
+        key = (problem.path, problem.at_key)
+        if key in problems:
+            continue  # union branches may repeat a place
+        problems[key] = problem
+        if item["type"] == "missing" and path and isinstance(path[-1], str):
+            missing[path] = key
+        elif item["type"] == "missing" or (item["type"] == "too_long" and (item.get("ctx") or {}).get(
+                "field_type") == "Tuple"):
+            lengths[problem.path] = key
+        elif item["type"] == "extra_forbidden":
+            unknown.setdefault(path[:-1], []).append(key)
+            match = _closest(str(path[-1]), _known_fields(path[:-1], parent, models))
+            if match:
+                suggested.add(path[:-1] + (match,))
+    for path in suggested & missing.keys():
+        problems.pop(missing[path], None)
+    for mapping, keys in unknown.items():
+        absent = [path for path in missing if path[:-1] == mapping and missing[path] in problems]
+        if len(keys) == 1 and len(absent) == 1 and "did you mean" not in problems[keys[0]].message:
+            problems.pop(missing[absent[0]])
+            old = problems[keys[0]]
+            problems[keys[0]] = replace(old, message=f"{old.message}; did you mean {absent[0][-1]!r}? "
+                                        "(it is required and missing)")
+    for path, key in lengths.items():
+        if any(len(p) > len(path) and p[: len(path)] == path for p, _ in problems):
+            problems.pop(key)  # '[32 32 3]': the item's problem says it better than the count
+    return SpecError(list(problems.values()))
+
+
+def _data_path(data: Any, prefix: SpecPath, loc: tuple) -> tuple[SpecPath, Any, Any]:
+    """Follow pydantic's ``loc`` through ``data`` (the value at ``prefix``), dropping union tags.
+
+    Returns the spec path as far as it exists in the data, the value found
+    there, and its parent value.
+    """
+    path: list = list(prefix)
+    node, parent = data, None
+    tag_skipped = False
+    for part in loc:
+        at_block = len(path) == 2 and path[0] == "blocks" and isinstance(node, dict)
+        if at_block and not tag_skipped and part == node.get("type") and part in BLOCK_TYPES:
+            tag_skipped = True  # pydantic puts the block's tag right after its index
+            continue
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node, parent = node[part], node
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node, parent = node[part], node
+        elif part in ("int", "pair", "bool", "config"):
+            continue  # the tag of a size or batch-norm union
+        else:
+            path.append(part)
+            return tuple(path), _MISSING, node
+        path.append(part)
+    return tuple(path), node, parent
+
+
+_MISSING = object()
+
+
+def describe(value: Any) -> str:
+    """How a received value is named in messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a float ({value!r})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        hint = ""
+        if value.lower() in ("yes", "no", "on", "off", "y", "n"):
+            hint = "; YAML 1.2 reads only true/false as booleans"
+        return f"a string ({shown!r}{hint})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+_TYPE_WORDS = {
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "string_type": "a string", "float_type": "a number", "float_parsing": "a number",
+    "list_type": "a list", "tuple_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+_ITEMS = {("input", "shape"): "[height, width, channels]"}
+
+# What other tools call the block types (lower case, no '_' or '-'), for did-you-mean.
+_OTHER_NAMES = {
+    "fc": "dense", "linear": "dense", "fullyconnected": "dense", "conv2d": "conv", "convolution": "conv",
+    "convolution2d": "conv", "maxpool": "max_pool", "maxpool2d": "max_pool", "maxpooling2d": "max_pool",
+    "avgpool": "avg_pool", "avgpool2d": "avg_pool", "averagepooling2d": "avg_pool", "bn": "batch_norm",
+    "batchnorm": "batch_norm", "batchnorm2d": "batch_norm", "batchnormalization": "batch_norm",
+    "gap": "global_avg_pool", "globalaveragepooling2d": "global_avg_pool", "adaptiveavgpool2d": "global_avg_pool",
+    "globalmaxpooling2d": "global_max_pool", "zeropadding2d": "zero_padding", "pad": "zero_padding",
+    "resnet": "residual", "resblock": "residual", "basicblock": "residual", "identityblock": "residual",
+    "googlenet": "inception", "relu": "activation", "softmax": "activation", "vgg16": "vgg",
+}
+
+
+def _problem(item: dict, path: SpecPath, value: Any, parent: Any, source: Optional[Source],
+             models: Models) -> Problem:
+    kind, ctx = item["type"], item.get("ctx") or {}
+    name = path[-1] if path else None
+    if kind == "missing" and isinstance(name, int) and isinstance(parent, list):
+        # a tuple (input shape, [height, width] pair) with too few items
+        what = _ITEMS.get(tuple(path[:-1]), "[height, width]")
+        return Problem(f"must be {what}: {what.count(',') + 1} items, not {len(parent)}", path[:-1])
+    if kind == "missing":
+        return Problem(f"missing required field {name!r}", path[:-1])
+    if kind == "extra_forbidden":
+        known = _known_fields(path[:-1], parent, models)
+        hint = _did_you_mean(str(name), known)
+        if not hint and source is not None and tuple(path) in source.anchors:
+            hint = ("; to reuse a block, put the anchor on its first use in 'blocks' (- &name {...}) "
+                    "and write *name where it repeats (or see 'repeat' and 'defaults')")
+        return Problem(f"unknown field {_quoted(name)}{hint}", path, at_key=True)
+    if kind == "union_tag_invalid":
+        tags = sorted(BLOCK_TYPES)
+        tag = value.get("type") if isinstance(value, dict) else ctx.get("tag")
+        if not isinstance(tag, str):
+            return Problem(f"a block's type must be a string naming the block, not {describe(tag)} "
+                           f"(known types: {', '.join(tags)})", path + ("type",))
+        other_name = _OTHER_NAMES.get(re.sub(r"[\s_-]", "", tag.lower()))
+        hint = f"; did you mean {other_name!r}?" if other_name else _did_you_mean(tag, tags)
+        return Problem(f"unknown block type {_quoted(tag)}{hint} (known types: {', '.join(tags)})", path + ("type",))
+    if kind == "union_tag_not_found":
+        named = [k for k in value if isinstance(k, str) and k in BLOCK_TYPES] if isinstance(value, dict) else []
+        if named:
+            return Problem(f"a block needs a 'type'; for a {named[0]} block write 'type: {named[0]}' and put "
+                           f"its fields beside it, not under '{named[0]}:'", path)
+        return Problem(f"a block needs a 'type' (one of: {', '.join(sorted(BLOCK_TYPES))})", path)
+    if kind == "literal_error":
+        expected = [e.strip().strip("'") for e in ctx.get("expected", "").replace(" or ", ", ").split(",")]
+        what = {"kernel_initializer": "initializer"}.get(str(name), str(name).replace("_", " "))
+        allowed = f"one of: {', '.join(expected)}"
+        if isinstance(value, str):
+            return Problem(f"unknown {what} {_quoted(value)}{_did_you_mean(value, expected)} ({allowed})", path)
+        return Problem(f"must be the name of a{'n' if what[:1] in 'aeiou' else ''} {what} ({allowed}), "
+                       f"not {describe(value)}", path)
+    if kind == "string_type" and isinstance(value, (bool, int, float)):
+        return Problem(f"must be a string, not {describe(value)}; quote it if it is meant as text", path)
+    if kind == "int_from_float" or (kind == "int_type" and type(value) is float and value.is_integer()):
+        return Problem(f"must be an integer, not {describe(value)}; write {int(value)}", path)
+    if kind in _TYPE_WORDS:
+        hint = ""
+        if _TYPE_WORDS[kind] == "a mapping" and isinstance(value, str) and re.search(r"\w:\S", value):
+            hint = " (YAML needs a space after the ':' of 'key: value')"
+        elif isinstance(value, str) and re.fullmatch(r"-?[0-9.]+(\s+-?[0-9.]+)+", value.strip()):
+            hint = " (separate the items with commas)"
+        return Problem(f"must be {_TYPE_WORDS[kind]}, not {describe(value)}{hint}", path)
+    bounds = {
+        "greater_than": "must be greater than {gt}", "greater_than_equal": "must be at least {ge}",
+        "less_than": "must be less than {lt}", "less_than_equal": "must be at most {le}",
+        "too_short": "must have at least {min_length} item(s)", "too_long": "must have at most {max_length} items",
+        "string_pattern_mismatch": "must match {pattern}", "string_too_long": "must have at most {max_length} characters",
+        "finite_number": "must be a finite number",
+    }
+    if kind in bounds:
+        message = bounds[kind].format(**ctx)
+        if kind == "too_long" and ctx.get("field_type") == "Tuple" and isinstance(value, list):
+            what = _ITEMS.get(tuple(path), "[height, width]")
+            message = f"must be {what}: {what.count(',') + 1} items, not {len(value)}"
+        elif kind in ("too_short", "too_long") and isinstance(value, list):
+            message += f" (it has {len(value)})"
+        return Problem(message, path)
+    if kind in ("size_type", "batch_norm_type"):
+        hint = f"; write {int(value)}" if type(value) is float and value.is_integer() and kind == "size_type" else ""
+        return Problem(f"{item['msg']}, not {describe(value)}{hint}", path)
+    if kind == "value_error":
+        return Problem(str(ctx.get("error", item["msg"])), path)
+    return Problem(item["msg"][:1].lower() + item["msg"][1:], path)
+
+
+def _known_fields(path: SpecPath, parent: Any, models: Models) -> list[str]:
+    """Field names valid at ``path`` (a mapping in the spec), for did-you-mean."""
+    if path in models:
+        fields = list(models[path].model_fields)
+        return fields + ["$schema"] if path == () else fields
+    if path and path[-1] == "batch_norm":
+        return list(BatchNormConfig.model_fields)
+    if len(path) == 2 and path[0] == "blocks" and isinstance(parent, dict):
+        tag = parent.get("type")
+        cls = BLOCK_TYPES.get(tag) if isinstance(tag, str) else None
+        if cls is not None:
+            return list(cls.model_fields)
+    return []
+
+
+def _quoted(value: Any) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _closest(word: str, candidates: list[str]) -> Optional[str]:
+    """The candidate ``word`` most likely misspells (case aside), if any is close."""
+    lowered = {c.lower(): c for c in candidates}
+    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def _did_you_mean(word: str, candidates: list[str]) -> str:
+    match = _closest(word, candidates)
+    return f"; did you mean {match!r}?" if match else ""
