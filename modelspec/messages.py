@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from .blocks import BLOCK_TYPES
 from .errors import Problem, SpecError, SpecPath
-from .fields import BatchNormConfig
+from .fields import NAME_PATTERN, BatchNormConfig
 from .source import Source
 
 Models = dict[SpecPath, type[BaseModel]]
@@ -212,6 +212,9 @@ def _problem(item: dict, path: SpecPath, value: Any, parent: Any, source: Option
             message = f"must be {what}: {what.count(',') + 1} items, not {len(value)}"
         elif kind in ("too_short", "too_long") and isinstance(value, list):
             message += f" (it has {len(value)})"
+        elif kind == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
+            message = (f"{_quoted(value)} is not a valid name: start with a letter or '_', then use letters, "
+                       "digits, '_', '.' and '-' only")
         return Problem(message, path)
     if kind in ("size_type", "batch_norm_type"):
         hint = f"; write {int(value)}" if type(value) is float and value.is_integer() and kind == "size_type" else ""

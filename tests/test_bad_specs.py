@@ -394,7 +394,7 @@ CASES: list[Case] = [
     Case("dropout-rate-1", Y("{type: dropout, rate: 1}"), at="1}", path="blocks[0].rate",
          message="must be less than 1"),
     Case("bad-model-name", Y(VGG, head="name: 1st-model\n" + HEAD[8:]), at="1st", path="name",
-         message="must match"),
+         message="'1st-model' is not a valid name: start with a letter or '_'"),
     Case("activation-typo", Y("{type: vgg, filters: 8, activation: reluu}"), at="reluu",
          path="blocks[0].activation", message="unknown activation 'reluu'; did you mean 'relu'?"),
     Case("activation-class-path", Y("{type: conv, filters: 8, kernel_size: 3, activation: keras.activations.relu}"),

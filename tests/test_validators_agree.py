@@ -50,7 +50,7 @@ DIFFERENCE_KINDS = {
     "reduction without its branch": re.compile(r"reduce\dx\d is set but conv\dx\d is 0"),
     # Python's re (which jsonschema uses) lets '$' match before a final newline, so the name
     # pattern passes "m\n"; pydantic's regex engine does not. Editors (ECMA regex) agree with pydantic.
-    "name ending in a newline": re.compile(r"must match \^\[A-Za-z_\]"),
+    "name ending in a newline": re.compile(r"is not a valid name: start with a letter"),
 }
 
 
