@@ -100,3 +100,11 @@ def test_unknown_block_type_lists_the_valid_ones():
     errors = _errors([{"type": "incepton", "conv1x1": 1}])
     assert len(errors) == 1
     assert errors[0].validator == "enum" and "inception" in errors[0].validator_value
+
+
+def test_bundled_contract_copy_is_current():
+    # docs/spec-v1.md is the published copy of the project's contract (../shared/spec-v1.md).
+    shared = ROOT.parent / "shared" / "spec-v1.md"
+    if not shared.is_file():
+        pytest.skip("the shared contract is not beside this checkout")
+    assert (ROOT / "docs" / "spec-v1.md").read_text() == shared.read_text()
