@@ -424,3 +424,39 @@ def test_googlenet_builds_with_table_1_output_sizes(keras):
             (block,) = row.blocks
             assert tuple(model.get_layer(f"{block}_concat").output.shape[1:]) == row.output
     assert tuple(model.output.shape[1:]) == (math.prod(TABLE_1[-1].output),)
+
+
+# --------------------------------------------------------------------------- ResNet-20 (CIFAR-10), JSON
+
+# He et al. 2016, section 4.2 and table 6: the CIFAR-10 ResNets have 6n + 2 weighted layers
+# (n = 3: 20), a first 3x3 conv of 16 filters, three stages on 32x32, 16x16 and 8x8 maps with
+# 16, 32 and 64 filters, then global average pooling and a 10-way softmax; ResNet-20 has 0.27M params.
+RESNET20_STAGES = [("stage1", [32, 32, 16]), ("stage2", [16, 16, 32]), ("stage3", [8, 8, 64])]
+
+
+def test_resnet20_json_spec_follows_he_et_al_section_4_2():
+    data = summary_json_path(SPECS / "resnet20_cifar.json")
+    assert round(data["params"]["total"] / 1e6, 2) == 0.27  # table 6: 0.27M
+    main_path = [r for r in data["layers"] if r["class"] in ("Conv2D", "Dense") and "shortcut" not in r["name"]]
+    assert len(main_path) == 6 * 3 + 2
+    last_copy = {b["name"]: b["output_shape"] for b in data["blocks"]}
+    for stage, shape in RESNET20_STAGES:
+        assert last_copy[f"{stage}_3"] == shape
+    assert data["output_shape"] == [10]
+
+
+@pytest.mark.slow
+def test_resnet20_json_spec_builds_with_the_static_figures():
+    import keras
+
+    data = summary_json_path(SPECS / "resnet20_cifar.json")
+    model = modelspec.build(SPECS / "resnet20_cifar.json")
+    assert model.count_params() == data["params"]["total"]
+    keras.backend.clear_session()
+
+
+def summary_json_path(path: Path) -> dict:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["summary", "--json", str(path)]) == 0
+    return json.loads(out.getvalue())
