@@ -38,11 +38,13 @@ def loads(text: Union[str, bytes], name: str = "<spec>", *, json: bool = False,
 
 def build(spec: Union[ModelSpec, str, Path], budget: Budget = Budget()):
     """Compile a spec (or the spec file at a path) into a checked ``keras.Model``."""
-    from .compiler import build_model
+    from .compiler import graph_to_model
 
-    if not isinstance(spec, ModelSpec):
-        spec = load(spec, budget)
-    return build_model(spec, budget)
+    if isinstance(spec, ModelSpec):
+        graph = analyze(spec, budget)
+    else:
+        spec, graph = check(str(spec), budget)
+    return graph_to_model(graph, spec.name)
 
 
 __all__ = [

@@ -119,16 +119,15 @@ def _summary(args) -> int:
 def _build(args) -> int:
     from .analysis import check
 
-    spec, _ = check(args.spec, _budget(args))  # every spec error surfaces before TensorFlow loads
+    spec, graph = check(args.spec, _budget(args))  # every spec error surfaces before TensorFlow loads
     out = Path(args.output or f"{spec.name}.keras")
     if out.suffix != ".keras":
         raise UsageError(f"{out}: error: the output file must end in .keras")
-    if not out.parent.is_dir():
-        raise UsageError(f"{out}: error: no such directory: {out.parent}")
+    _check_writable(out)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .compiler import build_model
+    from .compiler import graph_to_model
 
-    model = build_model(spec, _budget(args))
+    model = graph_to_model(graph, spec.name)
     model.summary()
     _write_atomically(out, model.save)
     print(f"saved: {out} ({model.count_params():,} params)")
@@ -151,17 +150,26 @@ def _schema(args) -> int:
         print(f"ok: {args.check} is current")
         return EXIT_OK
     if args.output:
+        _check_writable(Path(args.output))
         _write_atomically(Path(args.output), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     else:
         sys.stdout.write(text)
     return EXIT_OK
 
 
+def _check_writable(out: Path) -> None:
+    """Refuse, before any work, an output path that cannot become a file."""
+    if out.is_dir():
+        raise UsageError(f"{out}: error: is a directory; give a file name")
+    if not out.parent.is_dir():
+        raise UsageError(f"{out}: error: no such directory: {out.parent}")
+
+
 def _write_atomically(out: Path, write: Callable[[str], object]) -> None:
     """Write through a temporary file beside ``out`` and rename it into place.
 
     A failure or interruption removes the temporary file and leaves any
-    previous ``out`` untouched.
+    previous ``out`` untouched; an I/O failure is a :class:`UsageError` (exit 2).
     """
     directory = out.parent if str(out.parent) else Path(".")
     try:
@@ -175,8 +183,10 @@ def _write_atomically(out: Path, write: Callable[[str], object]) -> None:
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
         write(tmp)
         os.replace(tmp, out)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise UsageError(f"{out}: error: cannot write: {e.strerror or e}") from None
         raise
 
 

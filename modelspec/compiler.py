@@ -1,29 +1,20 @@
 """The build: the static pass's layer graph turned into a Keras functional model, then checked.
 
-TensorFlow/Keras is imported here, inside :func:`build_model`, and nowhere on
-the validate / summary / schema path.
+TensorFlow/Keras is imported here, inside :func:`graph_to_model`, and nowhere on
+the validate / summary / schema path. ``modelspec.build`` is the public entry.
 """
 
 from __future__ import annotations
 
-from .analysis import analyze
 from .errors import InternalError
-from .graph import INPUT, Budget, Graph
-from .spec import ModelSpec
-
-
-def build_model(spec: ModelSpec, budget: Budget = Budget()):
-    """Compile ``spec`` into a ``keras.Model`` that matches the static pass exactly.
-
-    Raises :class:`SpecError` for an invalid spec (before any Keras layer exists)
-    and :class:`InternalError` if the built model disagrees with the static pass.
-    """
-    graph = analyze(spec, budget)
-    return graph_to_model(graph, spec.name)
+from .graph import INPUT, Graph
 
 
 def graph_to_model(graph: Graph, name: str):
-    """Create one Keras layer per graph node, wire them, and check the result."""
+    """Create one Keras layer per node of the static pass's ``graph``, wire them, and check the result.
+
+    Raises :class:`InternalError` if the built model disagrees with the static pass.
+    """
     import keras
 
     inputs = keras.Input(shape=graph.input_shape, name=input_name(graph))

@@ -134,3 +134,12 @@ def test_build_of_invalid_spec_fails_before_tensorflow_and_writes_nothing(tmp_pa
     assert result.returncode == 1
     assert ERROR_LINE.match(result.stderr.strip()).group("path") == "blocks[2].pool_size"
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv", [["build", VGG, "-o", "{dir}/out.keras"], ["schema", "-o", "{dir}"],
+                                  ["build", VGG, "-o", "{dir}/missing/out.keras"]])
+def test_unwritable_output_is_an_io_error(tmp_path, capsys, argv):
+    (tmp_path / "out.keras").mkdir()
+    assert main([a.format(dir=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "internal error" not in err
