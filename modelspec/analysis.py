@@ -21,17 +21,25 @@ def analyze(spec: ModelSpec, budget: Budget = Budget()) -> Graph:
     """
     g = Graph(spec.input.shape, budget)
     x = g.input
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # block and copy names -> index of the block that took them
+
+    def claim(name: str, i: int, what: str, at: tuple) -> None:
+        if seen.get(name, i) != i:
+            j = seen[name]
+            copies = spec.blocks[i].repeat > 1 or spec.blocks[j].repeat > 1
+            hint = " (a repeated block NAME names its copies NAME_1, NAME_2, ...)" if copies else ""
+            raise SpecError(f"{what} {name!r} is already used by blocks[{j}]{hint}", at)
+        seen[name] = i
+
     try:
         for i, block in enumerate(spec.blocks):
             name = block.name or f"block{i + 1}"
-            if name in seen:
-                at = ("blocks", i, "name") if block.name else ("blocks", i)
-                raise SpecError(f"block name {name!r} is already used by blocks[{seen[name]}]", at)
-            seen[name] = i
+            at = ("blocks", i, "name") if block.name else ("blocks", i)
+            claim(name, i, "block name", at)
             for k in range(block.repeat):
                 copy = block if k == 0 else block.later_copy()
                 prefix = name if block.repeat == 1 else f"{name}_{k + 1}"
+                claim(prefix, i, "the copy name", at)
                 with g.block(prefix, block.type, ("blocks", i), repeats=block.repeat > 1):
                     x = copy.expand(g, x, prefix)
     except SpecError as e:

@@ -143,3 +143,18 @@ def test_unwritable_output_is_an_io_error(tmp_path, capsys, argv):
     assert main([a.format(dir=tmp_path) for a in argv]) == 2
     err = capsys.readouterr().err
     assert "error:" in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("blocks, line, column", [
+    # a plain block named like a later repeated block's copy
+    (["{type: dropout, rate: 0.1, name: x_2}", "{type: dropout, rate: 0.1, name: x, repeat: 2}"], 5, 38),
+    # a block named like an earlier repeated block's copy
+    (["{type: dropout, rate: 0.1, name: x, repeat: 2}", "{type: dropout, rate: 0.1, name: x_1}"], 5, 38),
+])
+def test_copy_names_of_repeated_blocks_are_unique(tmp_path, capsys, blocks, line, column):
+    spec = tmp_path / "copies.yaml"
+    spec.write_text("name: t\ninput: {shape: [8, 8, 3]}\nblocks:\n" + "".join(f"  - {b}\n" for b in blocks))
+    assert main(["validate", str(spec)]) == 1
+    match = ERROR_LINE.match(capsys.readouterr().err.strip())
+    assert (int(match["line"]), int(match["column"]), match["path"]) == (line, column, "blocks[1].name")
+    assert "is already used by blocks[0]" in match["message"]
