@@ -453,7 +453,7 @@ CASES: list[Case] = [
          at="a}", path="blocks[1].name", message="layer name 'a_conv1' is already used", stage="static"),
     Case("repeat-name-collision", Y("{type: vgg, filters: 8, repeat: 2, name: a}",
                                     "{type: vgg, filters: 8, name: a_2}"),
-         at="a_2", path="blocks[1].name", message="layer name 'a_2_conv1' is already used", stage="static"),
+         at="a_2", path="blocks[1].name", message="block name 'a_2' is already used by blocks[0]", stage="static"),
     # ------------------------------------------------------------------ budgets (more in test_budgets.py)
     Case("billion-filters", Y("{type: vgg, filters: 1000000000}"), at="1000000000", path="blocks[0].filters",
          message="more than 1,000,000,000 parameters", stage="static"),
