@@ -34,20 +34,21 @@ def spec_error(error: ValidationError, data: Any, prefix: SpecPath = (), source:
     mistake, a typo, and is reported once: as the unknown key, with its did-you-mean.
     """
     problems: dict[tuple[SpecPath, bool], Problem] = {}
-    missing: dict[SpecPath, tuple[SpecPath, bool]] = {}  # path of a missing field -> its problem's key
+    missing: dict[SpecPath, None] = {}  # paths of missing required fields, in order
     unknown: dict[SpecPath, list[tuple[SpecPath, bool]]] = {}  # mapping path -> its unknown keys' problems
     suggested: set[SpecPath] = set()  # paths of fields that an unknown key's did-you-mean names
     lengths: dict[SpecPath, tuple[SpecPath, bool]] = {}  # tuples of the wrong length
     for item in error.errors(include_url=False):
         path, value, parent = _data_path(data, prefix, item["loc"])
+        if item["type"] == "missing" and path and isinstance(path[-1], str):
+            missing[path] = None  # reported once per mapping, below
+            continue
         problem = _problem(item, path, value, parent, source, models)
         key = (problem.path, problem.at_key)
         if key in problems:
             continue  # union branches may repeat a place
         problems[key] = problem
-        if item["type"] == "missing" and path and isinstance(path[-1], str):
-            missing[path] = key
-        elif item["type"] == "missing" or (item["type"] == "too_long" and (item.get("ctx") or {}).get(
+        if item["type"] == "missing" or (item["type"] == "too_long" and (item.get("ctx") or {}).get(
                 "field_type") == "Tuple"):
             lengths[problem.path] = key
         elif item["type"] == "extra_forbidden":
@@ -56,14 +57,20 @@ def spec_error(error: ValidationError, data: Any, prefix: SpecPath = (), source:
             if match:
                 suggested.add(path[:-1] + (match,))
     for path in suggested & missing.keys():
-        problems.pop(missing[path], None)
+        del missing[path]
     for mapping, keys in unknown.items():
-        absent = [path for path in missing if path[:-1] == mapping and missing[path] in problems]
+        absent = [path for path in missing if path[:-1] == mapping]
         if len(keys) == 1 and len(absent) == 1 and "did you mean" not in problems[keys[0]].message:
-            problems.pop(missing[absent[0]])
+            del missing[absent[0]]
             old = problems[keys[0]]
             problems[keys[0]] = replace(old, message=f"{old.message}; did you mean {absent[0][-1]!r}? "
                                         "(it is required and missing)")
+    by_mapping: dict[SpecPath, list[str]] = {}
+    for path in missing:
+        by_mapping.setdefault(path[:-1], []).append(repr(path[-1]))
+    for mapping, names in by_mapping.items():
+        fields = "field " + names[0] if len(names) == 1 else "fields " + ", ".join(names)
+        problems.setdefault((mapping, False), Problem(f"missing required {fields}", mapping))
     for path, key in lengths.items():
         if any(len(p) > len(path) and p[: len(path)] == path for p, _ in problems):
             problems.pop(key)  # '[32 32 3]': the item's problem says it better than the count

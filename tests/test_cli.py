@@ -158,3 +158,14 @@ def test_copy_names_of_repeated_blocks_are_unique(tmp_path, capsys, blocks, line
     match = ERROR_LINE.match(capsys.readouterr().err.strip())
     assert (int(match["line"]), int(match["column"]), match["path"]) == (line, column, "blocks[1].name")
     assert "is already used by blocks[0]" in match["message"]
+
+
+def test_every_missing_field_of_a_mapping_is_named(tmp_path, capsys):
+    # spec-v1.md: conv requires filters and kernel_size; the top level requires name, input and blocks.
+    spec = tmp_path / "missing.yaml"
+    spec.write_text("name: t\ninput: {shape: [8, 8, 3]}\nblocks:\n  - {type: conv}\n")
+    assert main(["validate", str(spec)]) == 1
+    assert capsys.readouterr().err == f"{spec}:4:5: error: blocks[0]: missing required fields 'filters', 'kernel_size'\n"
+    spec.write_text("description: only this\n")
+    assert main(["validate", str(spec)]) == 1
+    assert capsys.readouterr().err == f"{spec}:1:1: error: $: missing required fields 'name', 'input', 'blocks'\n"
