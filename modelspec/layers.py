@@ -206,17 +206,12 @@ class Dropout(Layer):
 
 
 @dataclass(frozen=True)
-class Pooling2D(Layer):
-    """Max or average pooling over a 2D window."""
+class _Pooling2D(Layer):
+    """Pooling over a 2D window; subclasses name the Keras layer."""
 
     pool_size: tuple[int, int]
     strides: tuple[int, int]
     padding: str = "valid"
-    kind: str = "max"
-
-    @property
-    def keras_class(self) -> str:  # type: ignore[override]
-        return "MaxPooling2D" if self.kind == "max" else "AveragePooling2D"
 
     def output_shape(self, inputs):
         (shape,) = inputs
@@ -231,8 +226,18 @@ class Pooling2D(Layer):
     def to_keras(self, name):
         import keras
 
-        cls = keras.layers.MaxPooling2D if self.kind == "max" else keras.layers.AveragePooling2D
+        cls = getattr(keras.layers, self.keras_class)
         return cls(pool_size=self.pool_size, strides=self.strides, padding=self.padding, name=name)
+
+
+@dataclass(frozen=True)
+class MaxPooling2D(_Pooling2D):
+    keras_class: ClassVar[str] = "MaxPooling2D"
+
+
+@dataclass(frozen=True)
+class AveragePooling2D(_Pooling2D):
+    keras_class: ClassVar[str] = "AveragePooling2D"
 
 
 @dataclass(frozen=True)
@@ -254,12 +259,8 @@ class ZeroPadding2D(Layer):
 
 
 @dataclass(frozen=True)
-class GlobalPooling2D(Layer):
-    kind: str = "avg"
-
-    @property
-    def keras_class(self) -> str:  # type: ignore[override]
-        return "GlobalAveragePooling2D" if self.kind == "avg" else "GlobalMaxPooling2D"
+class _GlobalPooling2D(Layer):
+    """(height, width, channels) -> (channels,); subclasses name the Keras layer."""
 
     def output_shape(self, inputs):
         (shape,) = inputs
@@ -269,8 +270,17 @@ class GlobalPooling2D(Layer):
     def to_keras(self, name):
         import keras
 
-        cls = keras.layers.GlobalAveragePooling2D if self.kind == "avg" else keras.layers.GlobalMaxPooling2D
-        return cls(name=name)
+        return getattr(keras.layers, self.keras_class)(name=name)
+
+
+@dataclass(frozen=True)
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    keras_class: ClassVar[str] = "GlobalAveragePooling2D"
+
+
+@dataclass(frozen=True)
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    keras_class: ClassVar[str] = "GlobalMaxPooling2D"
 
 
 @dataclass(frozen=True)

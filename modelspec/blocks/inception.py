@@ -10,7 +10,7 @@ from ..fields import (
     Activation, BatchNorm, Initializer, NonNegativeInt, PositiveInt, Size2, batch_norm_config, pair,
 )
 from ..graph import Graph, Tensor
-from ..layers import Concatenate, Pooling2D
+from ..layers import Concatenate, MaxPooling2D
 from .base import Block, conv_unit
 
 
@@ -62,7 +62,7 @@ class InceptionBlock(Block):
             if filters:
                 y = conv(x, f"{size}x{size}_reduce", reduce, 1, f"reduce{size}x{size}") if reduce else x
                 branches.append(conv(y, f"{size}x{size}", filters, size, f"conv{size}x{size}"))
-        pool = g.add(Pooling2D(pair(self.pool_size), (1, 1), "same", "max"), x, f"{prefix}_pool", at="pool_size")
+        pool = g.add(MaxPooling2D(pair(self.pool_size), (1, 1), "same"), x, f"{prefix}_pool", at="pool_size")
         if self.pool_proj:
             pool = conv(pool, "pool_proj", self.pool_proj, 1, "pool_proj")
         branches.append(pool)

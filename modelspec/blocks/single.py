@@ -6,7 +6,7 @@ layer is named after the entry (``name``, default ``block{N}``).
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import ClassVar, Literal, Optional
 
 from pydantic import Field
 
@@ -43,26 +43,28 @@ class ConvLayer(Block):
 
 
 class _Pool(Block):
+    layer: ClassVar[type[layers.Layer]]  # the primitive layer this entry makes
+
     pool_size: Size2 = Field(2, description="Pooling window: an int or [height, width].")
     strides: Optional[Size2] = Field(None, description="Strides; defaults to pool_size.")
     padding: Padding = Field("valid", description="valid (no padding) or same.")
 
     def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
         strides = self.pool_size if self.strides is None else self.strides
-        kind = "max" if self.type == "max_pool" else "avg"
-        return g.add(layers.Pooling2D(pair(self.pool_size), pair(strides), self.padding, kind), x, prefix,
-                     at="pool_size")
+        return g.add(self.layer(pair(self.pool_size), pair(strides), self.padding), x, prefix, at="pool_size")
 
 
 class MaxPoolLayer(_Pool):
     """A MaxPooling2D layer."""
 
+    layer = layers.MaxPooling2D
     type: Literal["max_pool"] = Field(description="A MaxPooling2D layer.")
 
 
 class AvgPoolLayer(_Pool):
     """An AveragePooling2D layer."""
 
+    layer = layers.AveragePooling2D
     type: Literal["avg_pool"] = Field(description="An AveragePooling2D layer.")
 
 
@@ -83,7 +85,7 @@ class GlobalAvgPoolLayer(Block):
     type: Literal["global_avg_pool"] = Field(description="A GlobalAveragePooling2D layer.")
 
     def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
-        return g.add(layers.GlobalPooling2D("avg"), x, prefix)
+        return g.add(layers.GlobalAveragePooling2D(), x, prefix)
 
 
 class GlobalMaxPoolLayer(Block):
@@ -92,7 +94,7 @@ class GlobalMaxPoolLayer(Block):
     type: Literal["global_max_pool"] = Field(description="A GlobalMaxPooling2D layer.")
 
     def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
-        return g.add(layers.GlobalPooling2D("max"), x, prefix)
+        return g.add(layers.GlobalMaxPooling2D(), x, prefix)
 
 
 class FlattenLayer(Block):

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from ..fields import Activation, BatchNorm, Initializer, PositiveInt, Size2, batch_norm_config, pair
 from ..graph import Graph, Tensor
-from ..layers import Pooling2D
+from ..layers import MaxPooling2D
 from .base import Block, conv_unit
 
 
@@ -40,5 +40,5 @@ class VggBlock(Block):
                 use_bias=self.use_bias, kernel_initializer=self.kernel_initializer, at="kernel_size",
             )
         strides = self.pool_strides if self.pool_strides is not None else self.pool_size
-        pool = Pooling2D(pair(self.pool_size), pair(strides), "valid", "max")
+        pool = MaxPooling2D(pair(self.pool_size), pair(strides), "valid")
         return g.add(pool, x, f"{prefix}_pool", at="pool_size")
