@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Optional
 
 from . import limits
-from .errors import UsageError
+from .errors import SpecError, UsageError
 from .json_reader import JsonReader
 from .source import LineIndex, NON_PRINTABLE, Source, describe_char, fail
 from .yaml_reader import read_yaml
@@ -61,12 +62,19 @@ def read_source(path: str) -> Source:
             raise UsageError(f"{path}: error: no such file") from None
         except OSError as e:
             raise UsageError(f"{path}: error: cannot read: {e.strerror or e}") from None
-    as_json = path.lower().endswith(".json")
+    suffix = Path(path).suffix.lower()
+    as_json = True if suffix == ".json" else False if suffix in (".yaml", ".yml") else None
     return parse_text(raw, path, as_json=as_json)
 
 
-def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: bool = False) -> Source:
-    """Parse spec text (bytes or str) into a :class:`Source`, or raise a located SpecError."""
+def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: Optional[bool] = False) -> Source:
+    """Parse spec text (bytes or str) into a :class:`Source`, or raise a located SpecError.
+
+    ``as_json``: True reads strict JSON, False YAML; None (standard input, other
+    suffixes) reads text that starts with ``{`` or ``[`` as JSON when it is
+    valid JSON — so tab-indented JSON works, which PyYAML's scanner refuses —
+    and everything else, or what JSON refuses, as YAML.
+    """
     if len(raw) > limits.MAX_BYTES:
         fail(name, 1, 1, f"the file is larger than {limits.MAX_BYTES:,} bytes; a spec is a few kilobytes")
     text = decode(raw, name) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
@@ -77,6 +85,15 @@ def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: bool = False)
         fail(name, line, col, f"{describe_char(bad.group())} is not allowed in a spec")
     if not text.strip():
         fail(name, 1, 1, "the spec file is empty")
+    if as_json is None and text.lstrip()[:1] in ("{", "["):
+        try:
+            return _read(text, name, lines, as_json=True)
+        except SpecError:
+            pass  # YAML flow style, or JSON with a mistake: YAML reports it
+    return _read(text, name, lines, as_json=bool(as_json))
+
+
+def _read(text: str, name: str, lines: LineIndex, *, as_json: bool) -> Source:
     source = Source(name, None)
     if as_json:
         source.data = JsonReader(text, name, lines, source).read_document()

@@ -169,3 +169,11 @@ def test_every_missing_field_of_a_mapping_is_named(tmp_path, capsys):
     spec.write_text("description: only this\n")
     assert main(["validate", str(spec)]) == 1
     assert capsys.readouterr().err == f"{spec}:1:1: error: $: missing required fields 'name', 'input', 'blocks'\n"
+
+
+def test_standard_input_takes_tab_indented_json():
+    # spec-v1.md: '-' reads YAML, "which also accepts JSON"; json.dumps(indent="\t") is JSON.
+    spec = {"name": "t", "input": {"shape": [8, 8, 3]}, "blocks": [{"type": "vgg", "filters": 4}]}
+    result = run("validate", "-", stdin=json.dumps(spec, indent="\t"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok: - (112 params)\n"  # 3*3*3*4 + 4, as Keras counts a Conv2D
