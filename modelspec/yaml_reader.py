@@ -265,6 +265,13 @@ class _YamlTree:
     def fail(self, node, message: str, path: SpecPath) -> None:
         fail(self.name, node.start_mark.line + 1, node.start_mark.column + 1, message, path)
 
+    def where(self, mark) -> tuple[int, int]:
+        """The (line, column) recorded for a value at ``mark``: inside an alias's expansion,
+        the alias itself, so that a problem with a reused block points at its reuse."""
+        if self.aliases:
+            mark = self.aliases[0][1]
+        return mark.line + 1, mark.column + 1
+
     def fail_at(self, mark, message: str, path: SpecPath) -> None:
         fail(self.name, mark.line + 1, mark.column + 1, message, path)
 
@@ -293,7 +300,7 @@ class _YamlTree:
                 self.fail_at(at, f"alias *{anchor} makes the document {what}; "
                              "a spec is far smaller (aliases repeated inside aliases?)", at_path)
             self.fail(node, f"the document would {what}", path)
-        self.source.values[path] = (mark.line + 1, mark.column + 1)
+        self.source.values[path] = self.where(mark)
         if id(node) in self.anchor_names:
             self.source.anchors[path] = self.anchor_names[id(node)]
         if isinstance(node, ScalarNode):
@@ -324,7 +331,7 @@ class _YamlTree:
                 self.merge(result, value_node, path, depth, self.alias_marks.get((id(node), id(key_node))))
             else:
                 pairs.append((key_node, value_node))
-        self.source.values[path] = (mark.line + 1, mark.column + 1)
+        self.source.values[path] = self.where(mark)
         written: set[str] = set()
         for key_node, value_node in pairs:
             key = self.scalar(key_node, path) if isinstance(key_node, ScalarNode) else None
@@ -337,7 +344,7 @@ class _YamlTree:
                 self.fail(key_node, f"duplicate key {shown(key)} (first written at line {line}, column {col})",
                           path + (key,))
             written.add(key)
-            self.source.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            self.source.keys[path + (key,)] = self.where(key_node.start_mark)
             alias = self.alias_marks.get((id(node), id(key_node)))
             result[key] = self.convert(value_node, path + (key,), depth + 1, alias)
         return result

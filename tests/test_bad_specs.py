@@ -700,16 +700,16 @@ def test_ordinary_anchors_and_merges_reuse_blocks(tmp_path: Path, capsys):
     assert summary["output_shape"] == [8, 8, 16]
 
 
-def test_an_error_inside_a_reused_block_points_into_the_anchor(tmp_path: Path, capsys):
-    """The value is written once, at the anchor; the path is where the alias put it."""
+def test_an_error_inside_a_reused_block_points_at_the_alias(tmp_path: Path, capsys):
+    """The path is where the alias put the block, and so is the position: line and path agree."""
     text = Y("&b {type: conv, filters: 8, kernel_size: 20}", "*b")
     spec = tmp_path / "spec.yaml"
     spec.write_text(text)
     status = main(["validate", str(spec)])
     out, err = capsys.readouterr()
-    # 32 - 20 + 1 = 13 rows after the first copy: the second's 20x20 kernel does not fit; the alias
-    # '*b' is where blocks[1] is, the kernel_size is written at the anchor
-    case = Case("kernel-in-anchor", text, at="20", path="blocks[1].kernel_size",
+    # 32 - 20 + 1 = 13 rows after the first copy: the second's 20x20 kernel does not fit; blocks[1]
+    # is the alias '*b'
+    case = Case("kernel-in-alias", text, at="*b", path="blocks[1].kernel_size",
                 message="a kernel of 20 (valid padding) does not fit in an input of size 13", stage="static")
     check_output(case, status, out, err, str(spec))
 

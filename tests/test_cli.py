@@ -177,3 +177,11 @@ def test_standard_input_takes_tab_indented_json():
     result = run("validate", "-", stdin=json.dumps(spec, indent="\t"))
     assert result.returncode == 0, result.stderr
     assert result.stdout == "ok: - (112 params)\n"  # 3*3*3*4 + 4, as Keras counts a Conv2D
+
+
+def test_a_problem_with_a_reused_block_points_at_its_reuse(tmp_path, capsys):
+    spec = tmp_path / "alias.yaml"
+    spec.write_text("name: t\ninput: {shape: [8, 8, 3]}\nblocks:\n  - &b {type: vgg, filters: 4, name: v}\n"
+                    "  - *b\n")
+    assert main(["validate", str(spec)]) == 1
+    assert capsys.readouterr().err == f"{spec}:5:5: error: blocks[1].name: block name 'v' is already used by blocks[0]\n"
