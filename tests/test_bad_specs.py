@@ -409,7 +409,7 @@ CASES: list[Case] = [
                                               "  activation: reluu\nblocks:\n"),
          at="reluu", path="defaults.activation", message="did you mean 'relu'?"),
     Case("reduce-without-branch", Y("{type: inception, conv1x1: 8, conv3x3: 0, conv5x5: 8, reduce3x3: 4}"),
-         at="{type", path="blocks[0]", message="reduce3x3 is set but conv3x3 is 0"),
+         at="4}", path="blocks[0].reduce3x3", message="reduce3x3 is set but conv3x3 is 0"),
     # ------------------------------------------------------------------ the static pass: shapes and names
     # 32 -> 16 -> 8 -> 4 -> 2 -> 1: the sixth block's (default) 2x2 pool has no room; the
     # path names the field, the position is the block, as pool_size is not written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ..fields import (
     Activation, BatchNorm, Initializer, NonNegativeInt, PositiveInt, Size2, batch_norm_config, pair,
@@ -40,12 +40,13 @@ class InceptionBlock(Block):
     use_bias: bool = Field(True, strict=True, description="Whether the convolutions have a bias.")
     kernel_initializer: Initializer = Field("glorot_uniform", description="Keras initializer of the kernels.")
 
-    @model_validator(mode="after")
-    def _reduction_needs_its_branch(self):
-        for reduce, conv in (("reduce3x3", "conv3x3"), ("reduce5x5", "conv5x5")):
-            if getattr(self, reduce) is not None and getattr(self, conv) == 0:
-                raise ValueError(f"{reduce} is set but {conv} is 0, which leaves its branch out")
-        return self
+    @field_validator("reduce3x3", "reduce5x5")
+    @classmethod
+    def _reduction_needs_its_branch(cls, value: Optional[int], info: ValidationInfo) -> Optional[int]:
+        conv = "conv" + info.field_name[len("reduce"):]
+        if value is not None and info.data.get(conv) == 0:
+            raise ValueError(f"{info.field_name} is set but {conv} is 0, which leaves its branch out")
+        return value
 
     def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
         def conv(inp: Tensor, name: str, filters: int, size: int, at: str) -> Tensor:
