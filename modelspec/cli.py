@@ -122,7 +122,7 @@ def _build(args) -> int:
     spec, graph = check(args.spec, _budget(args))  # every spec error surfaces before TensorFlow loads
     out = Path(args.output or f"{spec.name}.keras")
     if out.suffix != ".keras":
-        raise UsageError(f"{out}: error: the output file must end in .keras")
+        raise UsageError(out, "the output file must end in .keras")
     _check_writable(out)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from .compiler import graph_to_model
@@ -142,7 +142,7 @@ def _schema(args) -> int:
         try:
             current = Path(args.check).read_text(encoding="utf-8")
         except OSError as e:
-            raise UsageError(f"{args.check}: error: cannot read: {e.strerror or e}") from None
+            raise UsageError(args.check, f"cannot read: {e.strerror or e}") from None
         if current != text:
             print(f"{args.check}: error: the schema is stale; regenerate it with "
                   f"'modelspec schema -o {args.check}'", file=sys.stderr)
@@ -160,9 +160,9 @@ def _schema(args) -> int:
 def _check_writable(out: Path) -> None:
     """Refuse, before any work, an output path that cannot become a file."""
     if out.is_dir():
-        raise UsageError(f"{out}: error: is a directory; give a file name")
+        raise UsageError(out, "is a directory; give a file name")
     if not out.parent.is_dir():
-        raise UsageError(f"{out}: error: no such directory: {out.parent}")
+        raise UsageError(out, f"no such directory: {out.parent}")
 
 
 def _write_atomically(out: Path, write: Callable[[str], object]) -> None:
@@ -175,7 +175,7 @@ def _write_atomically(out: Path, write: Callable[[str], object]) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{out.name}.", suffix=out.suffix)
     except OSError as e:
-        raise UsageError(f"{out}: error: cannot write: {e.strerror or e}") from None
+        raise UsageError(out, f"cannot write: {e.strerror or e}") from None
     os.close(fd)
     try:
         umask = os.umask(0)
@@ -186,7 +186,7 @@ def _write_atomically(out: Path, write: Callable[[str], object]) -> None:
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError):
-            raise UsageError(f"{out}: error: cannot write: {e.strerror or e}") from None
+            raise UsageError(out, f"cannot write: {e.strerror or e}") from None
         raise
 
 

@@ -108,4 +108,11 @@ def render(problem: Problem) -> str:
 
 
 class UsageError(Exception):
-    """The spec could not be read at all (missing file, a directory): exit 2."""
+    """A file could not be read or written (missing, a directory, no such folder): exit 2.
+
+    It has no line or column; it renders as ``PATH: error: message``.
+    """
+
+    def __init__(self, path: object, message: str):
+        self.path, self.message = str(path), message
+        super().__init__(f"{self.path}: error: {message}")

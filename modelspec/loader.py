@@ -54,14 +54,14 @@ def read_source(path: str) -> Source:
     else:
         p = Path(path)
         if p.is_dir():
-            raise UsageError(f"{path}: error: is a directory, not a spec file")
+            raise UsageError(path, "is a directory, not a spec file")
         try:
             with p.open("rb") as f:
                 raw = f.read(limits.MAX_BYTES + 1)
         except FileNotFoundError:
-            raise UsageError(f"{path}: error: no such file") from None
+            raise UsageError(path, "no such file") from None
         except OSError as e:
-            raise UsageError(f"{path}: error: cannot read: {e.strerror or e}") from None
+            raise UsageError(path, f"cannot read: {e.strerror or e}") from None
     suffix = Path(path).suffix.lower()
     as_json = True if suffix == ".json" else False if suffix in (".yaml", ".yml") else None
     return parse_text(raw, path, as_json=as_json)
