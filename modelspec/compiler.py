@@ -6,6 +6,8 @@ the validate / summary / schema path. ``modelspec.build`` is the public entry.
 
 from __future__ import annotations
 
+import sys
+
 from .errors import InternalError
 from .graph import INPUT, Graph
 
@@ -17,6 +19,12 @@ def graph_to_model(graph: Graph, name: str):
     """
     import keras
 
+    # Keras maps a functional graph recursively, a frame or two per layer of depth (more when
+    # saving), and TensorFlow sets the recursion limit to 3,000 on import: make room for the
+    # deepest graph the layer budget admits.
+    needed = 4 * len(graph.nodes) + 1000
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(needed)
     inputs = keras.Input(shape=graph.input_shape, name=input_name(graph))
     tensors = {INPUT: inputs}
     for index, node in enumerate(graph.nodes):

@@ -185,3 +185,15 @@ def test_a_problem_with_a_reused_block_points_at_its_reuse(tmp_path, capsys):
                     "  - *b\n")
     assert main(["validate", str(spec)]) == 1
     assert capsys.readouterr().err == f"{spec}:5:5: error: blocks[1].name: block name 'v' is already used by blocks[0]\n"
+
+
+@pytest.mark.slow
+def test_a_model_deeper_than_tensorflows_recursion_limit_builds(tmp_path):
+    # TensorFlow sets sys.setrecursionlimit(3000) on import and Keras maps the graph recursively:
+    # 3,500 layers in a chain validate, so they must build too.
+    spec = tmp_path / "deep.yaml"
+    spec.write_text("name: deep\ninput: {shape: [4, 4, 1]}\nblocks:\n"
+                    "  - {type: activation, activation: relu, repeat: 3500}\n")
+    result = run("build", str(spec), "-o", str(tmp_path / "deep.keras"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "deep.keras").is_file()
