@@ -104,7 +104,7 @@ def pair(value: int | tuple[int, int]) -> tuple[int, int]:
 class BatchNormConfig(BaseModel):
     """Settings of a BatchNormalization layer (Keras' defaults)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use
 
     epsilon: float = Field(
         0.001, gt=0, allow_inf_nan=False, strict=True,

@@ -17,7 +17,7 @@ from .source import Source
 class InputSpec(BaseModel):
     """The model input, channels last."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use
 
     shape: tuple[OptionalSize, OptionalSize, PositiveInt] = Field(
         description="[height, width, channels]; height and width may be null (any size)."
@@ -27,7 +27,7 @@ class InputSpec(BaseModel):
 class Defaults(BaseModel):
     """Values for optional fields of every block that has them, unless the block sets its own."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use
 
     activation: Optional[Activation] = Field(None, description="Default Keras activation.")
     batch_norm: Optional[BatchNorm] = Field(None, description="Default batch-norm setting.")

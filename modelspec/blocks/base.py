@@ -19,7 +19,9 @@ class Block(BaseModel):
     description used by both the static pass and the Keras build.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a block's validator is built on first use (normally as part of
+    # ModelSpec's), not for every block class at import: a faster `validate`.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: Optional[Name] = Field(
         None,
