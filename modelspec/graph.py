@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, NamedTuple, Optional, Sequence, Union
 
 from .errors import SpecError, SpecPath
 from .layers import Layer, Shape, ShapeProblem, count_elements
@@ -30,16 +30,14 @@ class Budget:
     max_activation_bytes: int = 8 * 1024**3  # one sample, float32, summed over layers
 
 
-@dataclass(frozen=True)
-class Tensor:
+class Tensor(NamedTuple):
     """A symbolic output: which node made it and its shape (batch axis left out)."""
 
     node: int
     shape: Shape
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """One layer the build will create."""
 
     name: str
@@ -58,8 +56,7 @@ class Node:
         return self.trainable + self.non_trainable
 
 
-@dataclass
-class _Block:
+class _Block(NamedTuple):
     name: str
     type: str
     path: SpecPath

@@ -69,7 +69,13 @@ def keras_initializer(name: str):
 
 @dataclass(frozen=True)
 class Layer:
-    """A primitive layer. Subclasses override what differs from an identity layer."""
+    """A primitive layer. Subclasses override what differs from an identity layer.
+
+    A layer with settings is a frozen dataclass of them; one without (``Flatten``,
+    ``Add``...) is a plain subclass that inherits Layer's dataclass methods, as
+    Python 3.11 compiles a dataclass's methods anew for each decorated class
+    (~1 ms each at ``validate``'s start-up).
+    """
 
     keras_class: ClassVar[str]
     many_inputs: ClassVar[bool] = False
@@ -230,12 +236,10 @@ class _Pooling2D(Layer):
         return cls(pool_size=self.pool_size, strides=self.strides, padding=self.padding, name=name)
 
 
-@dataclass(frozen=True)
 class MaxPooling2D(_Pooling2D):
     keras_class: ClassVar[str] = "MaxPooling2D"
 
 
-@dataclass(frozen=True)
 class AveragePooling2D(_Pooling2D):
     keras_class: ClassVar[str] = "AveragePooling2D"
 
@@ -258,7 +262,6 @@ class ZeroPadding2D(Layer):
         return keras.layers.ZeroPadding2D(padding=self.padding, name=name)
 
 
-@dataclass(frozen=True)
 class _GlobalPooling2D(Layer):
     """(height, width, channels) -> (channels,); subclasses name the Keras layer."""
 
@@ -273,17 +276,14 @@ class _GlobalPooling2D(Layer):
         return getattr(keras.layers, self.keras_class)(name=name)
 
 
-@dataclass(frozen=True)
 class GlobalAveragePooling2D(_GlobalPooling2D):
     keras_class: ClassVar[str] = "GlobalAveragePooling2D"
 
 
-@dataclass(frozen=True)
 class GlobalMaxPooling2D(_GlobalPooling2D):
     keras_class: ClassVar[str] = "GlobalMaxPooling2D"
 
 
-@dataclass(frozen=True)
 class Flatten(Layer):
     keras_class: ClassVar[str] = "Flatten"
 
@@ -301,7 +301,6 @@ class Flatten(Layer):
         return keras.layers.Flatten(name=name)
 
 
-@dataclass(frozen=True)
 class Concatenate(Layer):
     """Concatenation on the channel axis."""
 
@@ -321,7 +320,6 @@ class Concatenate(Layer):
         return keras.layers.Concatenate(axis=-1, name=name)
 
 
-@dataclass(frozen=True)
 class Add(Layer):
     keras_class: ClassVar[str] = "Add"
     many_inputs: ClassVar[bool] = True
