@@ -5,8 +5,6 @@ accepts an int or ``[height, width]``; activations and initializers are Keras'
 names, checked here as plain strings so that a spec can never name code.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Callable, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler

@@ -1,7 +1,5 @@
 """The top-level spec model and ``defaults``, and validating a loaded document into it."""
 
-from __future__ import annotations
-
 import copy
 from typing import Any, Optional
 

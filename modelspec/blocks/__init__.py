@@ -4,8 +4,6 @@ To add a block: write its model (fields + ``expand``) in a module here and list
 the class in ``BLOCK_CLASSES``.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Union
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """What every block shares: ``name`` and ``repeat``, and the conv → BN → activation unit."""
 
-from __future__ import annotations
-
 from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field

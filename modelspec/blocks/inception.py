@@ -1,7 +1,5 @@
 """The GoogLeNet inception module (Szegedy et al., 2015), naive or with 1×1 reductions."""
 
-from __future__ import annotations
-
 from typing import Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator

@@ -1,7 +1,5 @@
 """ResNet modules (He et al., 2016): the two-conv residual module and the bottleneck."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

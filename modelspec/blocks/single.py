@@ -4,8 +4,6 @@ Each keeps Keras' own defaults unless the contract says otherwise, and its
 layer is named after the entry (``name``, default ``block{N}``).
 """
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal, Optional
 
 from pydantic import Field

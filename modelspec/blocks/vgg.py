@@ -1,7 +1,5 @@
 """The VGG block (Simonyan & Zisserman, 2014): ``convs`` same-padded convolutions, then a max pool."""
 
-from __future__ import annotations
-
 from typing import Literal, Optional
 
 from pydantic import Field
