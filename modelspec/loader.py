@@ -36,7 +36,6 @@ from typing import Optional
 
 from . import limits
 from .errors import SpecError, UsageError
-from .json_reader import JsonReader
 from .source import LineIndex, NON_PRINTABLE, Source, describe_char, fail
 from .yaml_reader import read_yaml
 
@@ -96,6 +95,8 @@ def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: Optional[bool
 def _read(text: str, name: str, lines: LineIndex, *, as_json: bool) -> Source:
     source = Source(name, None)
     if as_json:
+        from .json_reader import JsonReader  # loaded for JSON input only
+
         source.data = JsonReader(text, name, lines, source).read_document()
     else:
         source.data = read_yaml(text, name, source)

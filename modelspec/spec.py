@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from .blocks import BLOCK_TYPES, AnyBlock
 from .errors import SpecError
 from .fields import Activation, BatchNorm, Initializer, Name, OptionalSize, PositiveInt
-from .messages import describe, spec_error
 from .source import Source
 
 
@@ -62,8 +61,12 @@ def parse_spec(source: Source) -> ModelSpec:
     """Validate a loaded document into a :class:`ModelSpec`, or raise a located :class:`SpecError`."""
     data = source.data
     if not isinstance(data, dict):
+        from .messages import describe  # error wording is loaded only when an error is met
+
         raise SpecError(f"a spec must be a mapping with name, input and blocks, not {describe(data)}").located(source)
     if "$schema" in data and not isinstance(data["$schema"], str):
+        from .messages import describe
+
         raise SpecError(f"must be a string (the schema's URL or path), not {describe(data['$schema'])}",
                         ("$schema",)).located(source)
     data = {k: v for k, v in data.items() if k != "$schema"}  # a spec file may name its schema
@@ -71,14 +74,20 @@ def parse_spec(source: Source) -> ModelSpec:
         try:
             defaults = Defaults.model_validate(data["defaults"])
         except ValidationError as e:
-            raise spec_error(e, data["defaults"], ("defaults",), source, models=_MODELS).located(source) from None
+            raise _spec_error(e, data["defaults"], ("defaults",), source) from None
         data["blocks"] = _apply_defaults(data.get("blocks"), defaults)
     try:
         spec = ModelSpec.model_validate(data)
     except ValidationError as e:
-        raise spec_error(e, data, (), source, models=_MODELS).located(source) from None
+        raise _spec_error(e, data, (), source) from None
     spec._source = source
     return spec
+
+
+def _spec_error(e: ValidationError, data: Any, path: tuple, source: Source) -> SpecError:
+    from .messages import spec_error  # loaded only for an invalid spec (it brings difflib)
+
+    return spec_error(e, data, path, source, models=_MODELS).located(source)
 
 
 def _apply_defaults(blocks: Any, defaults: Defaults) -> Any:
