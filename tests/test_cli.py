@@ -1,6 +1,7 @@
 """The command line as the contract fixes it: commands, output, exit status, error lines."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -112,6 +113,38 @@ def test_python_dash_m_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "modelspec", "validate", VGG],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.startswith("ok: ")
+
+
+def test_console_script_flushes_all_output_before_its_fast_exit(capsys):
+    # The script ends with os._exit (no interpreter teardown): every byte must be out by then.
+    # resnet50's JSON summary (~100 KB) is larger than a pipe's buffer and than stdout's.
+    assert main(["summary", "--json", str(SPECS / "resnet50.yaml")]) == 0
+    in_process = capsys.readouterr().out
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as usual
+    result = subprocess.run(["modelspec", "summary", "--json", str(SPECS / "resnet50.yaml")],
+                            capture_output=True, text=True, timeout=120, env=buffered)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout == in_process
+    assert json.loads(result.stdout)["params"]["total"] == 25_636_712  # Keras Applications' ResNet50
+
+
+def test_a_closed_standard_output_is_an_io_error_not_a_crash():
+    # `modelspec summary x | head`: the reader is gone before the first write.
+    proc = subprocess.Popen(["modelspec", "summary", str(SPECS / "resnet50.yaml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 2
+    assert stderr == "<stdout>: error: cannot write: broken pipe (the reading end was closed)\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux' /dev/full")
+def test_a_full_disk_on_standard_output_is_an_io_error():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(["modelspec", "validate", VGG], stdout=full, stderr=subprocess.PIPE,
+                                text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == "<stdout>: error: cannot write: No space left on device\n"
 
 
 @pytest.mark.slow
