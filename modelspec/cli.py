@@ -229,8 +229,11 @@ def run() -> None:
     status = main()
     if "tensorflow" in sys.modules:
         sys.exit(status)
-    sys.stdout.flush()  # a no-op: _emit flushed every write, and reported a failed one
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()  # a no-op: _emit flushed every write, and reported a failed one
+        sys.stderr.flush()
+    except OSError:
+        status = status or EXIT_USAGE
     os._exit(status)
 
 
