@@ -11,7 +11,6 @@ one or more problems; :func:`render` turns a problem into the contract's line::
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterable, Union
@@ -42,6 +41,8 @@ def format_path(path: SpecPath) -> str:
             text += f".{part}" if text else str(part)
         else:
             key = str(part) if len(str(part)) <= 40 else str(part)[:37] + "..."
+            import json  # loaded only for such a key
+
             quoted = json.dumps(key, ensure_ascii=False)  # whitespace escaped too: the path is one word
             text += "[" + re.sub(r"\s", lambda m: f"\\u{ord(m.group()):04x}", quoted) + "]"
     return text or "$"
