@@ -79,8 +79,11 @@ class _Composer(Composer):
         return node
 
     def compose_node(self, parent, index):
-        if index is not None:  # first, so that a syntax error met reading this node names it
-            self.path.append(index if isinstance(index, int) else getattr(index, "value", "?"))
+        # the node's place in the path first, so that a syntax error met reading it names it;
+        # a value under a non-string key ({[1, 2]: ...}, refused later) is placed at its mapping
+        part = index if isinstance(index, int) else index.value if isinstance(index, ScalarNode) else None
+        if part is not None:
+            self.path.append(part)
         event = self.peek_event()
         self.count += 1
         if self.count > limits.MAX_VALUES:
@@ -94,7 +97,7 @@ class _Composer(Composer):
         self.depth += 1
         node = super().compose_node(parent, index)
         self.depth -= 1
-        if index is not None:
+        if part is not None:
             self.path.pop()
         if event.anchor is not None and not isinstance(event, AliasEvent):
             self.anchor_names[id(node)] = event.anchor

@@ -92,6 +92,9 @@ CASES: list[Case] = [
          at="[32", path="input.shape", message="this '[' is never closed", stage="load"),
     Case("yaml-unclosed-at-eof", Y("{type: vgg, filters: 8"),
          at="{type", path="blocks[0]", message="this '{' is never closed", stage="load"),
+    # found by the fuzz test: the path named the list key's YAML nodes
+    Case("yaml-unclosed-under-a-list-key", Y("{[1, 2]: {a: 1"),
+         at="{a", path="blocks[0]", message="this '{' is never closed", stage="load"),
     Case("yaml-missing-comma", "name: m\ninput:\n  shape: [32, 32, 3]\nblocks: [\n"
          "    {type: vgg, filters: 8}\n    {type: vgg, filters: 8}\n  ]\n",
          at=("{type", 2), path="blocks", message="a missing comma?", stage="load"),
