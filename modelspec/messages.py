@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import replace
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from pydantic import BaseModel, ValidationError
 
@@ -154,81 +154,141 @@ _OTHER_NAMES = {
 }
 
 
+class _Error(NamedTuple):
+    """One pydantic error, with the spec path, value and parent it was traced to."""
+
+    kind: str  # pydantic's error type: "missing", "extra_forbidden", "greater_than", ...
+    ctx: dict
+    msg: str
+    path: SpecPath
+    value: Any
+    parent: Any
+    source: Optional[Source]
+    models: Models
+
+    @property
+    def name(self) -> Any:
+        """The last part of the path: the field name or item index."""
+        return self.path[-1] if self.path else None
+
+
 def _problem(item: dict, path: SpecPath, value: Any, parent: Any, source: Optional[Source],
              models: Models) -> Problem:
-    kind, ctx = item["type"], item.get("ctx") or {}
-    name = path[-1] if path else None
-    if kind == "missing" and isinstance(name, int) and isinstance(parent, list):
+    """The problem a pydantic error describes, worded by the handler of its error type."""
+    error = _Error(item["type"], item.get("ctx") or {}, item["msg"], path, value, parent, source, models)
+    return _HANDLERS.get(error.kind, _pydantic_wording)(error)
+
+
+def _missing(e: _Error) -> Problem:
+    if isinstance(e.name, int) and isinstance(e.parent, list):
         # a tuple (input shape, [height, width] pair) with too few items
-        what = _ITEMS.get(tuple(path[:-1]), "[height, width]")
-        return Problem(f"must be {what}: {what.count(',') + 1} items, not {len(parent)}", path[:-1])
-    if kind == "missing":
-        return Problem(f"missing required field {name!r}", path[:-1])
-    if kind == "extra_forbidden":
-        known = _known_fields(path[:-1], parent, models)
-        hint = _did_you_mean(str(name), known)
-        if not hint and source is not None and tuple(path) in source.anchors:
-            hint = ("; to reuse a block, put the anchor on its first use in 'blocks' (- &name {...}) "
-                    "and write *name where it repeats (or see 'repeat' and 'defaults')")
-        return Problem(f"unknown field {_quoted(name)}{hint}", path, at_key=True)
-    if kind == "union_tag_invalid":
-        tags = sorted(BLOCK_TYPES)
-        tag = value.get("type") if isinstance(value, dict) else ctx.get("tag")
-        if not isinstance(tag, str):
-            return Problem(f"a block's type must be a string naming the block, not {describe(tag)} "
-                           f"(known types: {', '.join(tags)})", path + ("type",))
-        other_name = _OTHER_NAMES.get(re.sub(r"[\s_-]", "", tag.lower()))
-        hint = f"; did you mean {other_name!r}?" if other_name else _did_you_mean(tag, tags)
-        return Problem(f"unknown block type {_quoted(tag)}{hint} (known types: {', '.join(tags)})", path + ("type",))
-    if kind == "union_tag_not_found":
-        named = [k for k in value if isinstance(k, str) and k in BLOCK_TYPES] if isinstance(value, dict) else []
-        if named:
-            return Problem(f"a block needs a 'type'; for a {named[0]} block write 'type: {named[0]}' and put "
-                           f"its fields beside it, not under '{named[0]}:'", path)
-        return Problem(f"a block needs a 'type' (one of: {', '.join(sorted(BLOCK_TYPES))})", path)
-    if kind == "literal_error":
-        expected = [e.strip().strip("'") for e in ctx.get("expected", "").replace(" or ", ", ").split(",")]
-        what = {"kernel_initializer": "initializer"}.get(str(name), str(name).replace("_", " "))
-        allowed = f"one of: {', '.join(expected)}"
-        if isinstance(value, str):
-            return Problem(f"unknown {what} {_quoted(value)}{_did_you_mean(value, expected)} ({allowed})", path)
-        return Problem(f"must be the name of a{'n' if what[:1] in 'aeiou' else ''} {what} ({allowed}), "
-                       f"not {describe(value)}", path)
-    if kind == "string_type" and isinstance(value, (bool, int, float)):
-        return Problem(f"must be a string, not {describe(value)}; quote it if it is meant as text", path)
-    if kind == "int_from_float" or (kind == "int_type" and type(value) is float and value.is_integer()):
-        return Problem(f"must be an integer, not {describe(value)}; write {int(value)}", path)
-    if kind in _TYPE_WORDS:
-        hint = ""
-        if _TYPE_WORDS[kind] == "a mapping" and isinstance(value, str) and re.search(r"\w:\S", value):
-            hint = " (YAML needs a space after the ':' of 'key: value')"
-        elif isinstance(value, str) and re.fullmatch(r"-?[0-9.]+(\s+-?[0-9.]+)+", value.strip()):
-            hint = " (separate the items with commas)"
-        return Problem(f"must be {_TYPE_WORDS[kind]}, not {describe(value)}{hint}", path)
-    bounds = {
-        "greater_than": "must be greater than {gt}", "greater_than_equal": "must be at least {ge}",
-        "less_than": "must be less than {lt}", "less_than_equal": "must be at most {le}",
-        "too_short": "must have at least {min_length} item(s)", "too_long": "must have at most {max_length} items",
-        "string_pattern_mismatch": "must match {pattern}", "string_too_long": "must have at most {max_length} characters",
-        "finite_number": "must be a finite number",
-    }
-    if kind in bounds:
-        message = bounds[kind].format(**ctx)
-        if kind == "too_long" and ctx.get("field_type") == "Tuple" and isinstance(value, list):
-            what = _ITEMS.get(tuple(path), "[height, width]")
-            message = f"must be {what}: {what.count(',') + 1} items, not {len(value)}"
-        elif kind in ("too_short", "too_long") and isinstance(value, list):
-            message += f" (it has {len(value)})"
-        elif kind == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
-            message = (f"{_quoted(value)} is not a valid name: start with a letter or '_', then use letters, "
-                       "digits, '_', '.' and '-' only")
-        return Problem(message, path)
-    if kind in ("size_type", "batch_norm_type"):
-        hint = f"; write {int(value)}" if type(value) is float and value.is_integer() and kind == "size_type" else ""
-        return Problem(f"{item['msg']}, not {describe(value)}{hint}", path)
-    if kind == "value_error":
-        return Problem(str(ctx.get("error", item["msg"])), path)
-    return Problem(item["msg"][:1].lower() + item["msg"][1:], path)
+        what = _ITEMS.get(tuple(e.path[:-1]), "[height, width]")
+        return Problem(f"must be {what}: {what.count(',') + 1} items, not {len(e.parent)}", e.path[:-1])
+    return Problem(f"missing required field {e.name!r}", e.path[:-1])
+
+
+def _unknown_field(e: _Error) -> Problem:
+    hint = _did_you_mean(str(e.name), _known_fields(e.path[:-1], e.parent, e.models))
+    if not hint and e.source is not None and tuple(e.path) in e.source.anchors:
+        hint = ("; to reuse a block, put the anchor on its first use in 'blocks' (- &name {...}) "
+                "and write *name where it repeats (or see 'repeat' and 'defaults')")
+    return Problem(f"unknown field {_quoted(e.name)}{hint}", e.path, at_key=True)
+
+
+def _unknown_block_type(e: _Error) -> Problem:
+    tags = sorted(BLOCK_TYPES)
+    tag = e.value.get("type") if isinstance(e.value, dict) else e.ctx.get("tag")
+    if not isinstance(tag, str):
+        return Problem(f"a block's type must be a string naming the block, not {describe(tag)} "
+                       f"(known types: {', '.join(tags)})", e.path + ("type",))
+    other_name = _OTHER_NAMES.get(re.sub(r"[\s_-]", "", tag.lower()))
+    hint = f"; did you mean {other_name!r}?" if other_name else _did_you_mean(tag, tags)
+    return Problem(f"unknown block type {_quoted(tag)}{hint} (known types: {', '.join(tags)})", e.path + ("type",))
+
+
+def _block_without_type(e: _Error) -> Problem:
+    named = [k for k in e.value if isinstance(k, str) and k in BLOCK_TYPES] if isinstance(e.value, dict) else []
+    if named:
+        return Problem(f"a block needs a 'type'; for a {named[0]} block write 'type: {named[0]}' and put "
+                       f"its fields beside it, not under '{named[0]}:'", e.path)
+    return Problem(f"a block needs a 'type' (one of: {', '.join(sorted(BLOCK_TYPES))})", e.path)
+
+
+def _unknown_name(e: _Error) -> Problem:
+    """A value outside a fixed set: padding, activation, initializer."""
+    expected = [x.strip().strip("'") for x in e.ctx.get("expected", "").replace(" or ", ", ").split(",")]
+    what = {"kernel_initializer": "initializer"}.get(str(e.name), str(e.name).replace("_", " "))
+    allowed = f"one of: {', '.join(expected)}"
+    if isinstance(e.value, str):
+        return Problem(f"unknown {what} {_quoted(e.value)}{_did_you_mean(e.value, expected)} ({allowed})", e.path)
+    return Problem(f"must be the name of a{'n' if what[:1] in 'aeiou' else ''} {what} ({allowed}), "
+                   f"not {describe(e.value)}", e.path)
+
+
+def _wrong_type(e: _Error) -> Problem:
+    value = e.value
+    if e.kind == "string_type" and isinstance(value, (bool, int, float)):
+        return Problem(f"must be a string, not {describe(value)}; quote it if it is meant as text", e.path)
+    if e.kind == "int_from_float" or (e.kind == "int_type" and type(value) is float and value.is_integer()):
+        return Problem(f"must be an integer, not {describe(value)}; write {int(value)}", e.path)
+    hint = ""
+    if _TYPE_WORDS[e.kind] == "a mapping" and isinstance(value, str) and re.search(r"\w:\S", value):
+        hint = " (YAML needs a space after the ':' of 'key: value')"
+    elif isinstance(value, str) and re.fullmatch(r"-?[0-9.]+(\s+-?[0-9.]+)+", value.strip()):
+        hint = " (separate the items with commas)"
+    return Problem(f"must be {_TYPE_WORDS[e.kind]}, not {describe(value)}{hint}", e.path)
+
+
+_BOUNDS = {
+    "greater_than": "must be greater than {gt}", "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}", "less_than_equal": "must be at most {le}",
+    "too_short": "must have at least {min_length} item(s)", "too_long": "must have at most {max_length} items",
+    "string_pattern_mismatch": "must match {pattern}", "string_too_long": "must have at most {max_length} characters",
+    "finite_number": "must be a finite number",
+}
+
+
+def _out_of_bounds(e: _Error) -> Problem:
+    message = _BOUNDS[e.kind].format(**e.ctx)
+    if e.kind == "too_long" and e.ctx.get("field_type") == "Tuple" and isinstance(e.value, list):
+        what = _ITEMS.get(tuple(e.path), "[height, width]")
+        message = f"must be {what}: {what.count(',') + 1} items, not {len(e.value)}"
+    elif e.kind in ("too_short", "too_long") and isinstance(e.value, list):
+        message += f" (it has {len(e.value)})"
+    elif e.kind == "string_pattern_mismatch" and e.ctx.get("pattern") == NAME_PATTERN:
+        message = (f"{_quoted(e.value)} is not a valid name: start with a letter or '_', then use letters, "
+                   "digits, '_', '.' and '-' only")
+    return Problem(message, e.path)
+
+
+def _not_a_size_or_batch_norm(e: _Error) -> Problem:
+    """The custom errors of the int-or-pair and bool-or-settings unions (see fields.py)."""
+    integral = type(e.value) is float and e.value.is_integer() and e.kind == "size_type"
+    hint = f"; write {int(e.value)}" if integral else ""
+    return Problem(f"{e.msg}, not {describe(e.value)}{hint}", e.path)
+
+
+def _value_error(e: _Error) -> Problem:
+    return Problem(str(e.ctx.get("error", e.msg)), e.path)
+
+
+def _pydantic_wording(e: _Error) -> Problem:
+    """Any other error: pydantic's own message."""
+    return Problem(e.msg[:1].lower() + e.msg[1:], e.path)
+
+
+_HANDLERS = {
+    "missing": _missing,
+    "extra_forbidden": _unknown_field,
+    "union_tag_invalid": _unknown_block_type,
+    "union_tag_not_found": _block_without_type,
+    "literal_error": _unknown_name,
+    **dict.fromkeys(_TYPE_WORDS, _wrong_type),
+    **dict.fromkeys(_BOUNDS, _out_of_bounds),
+    "size_type": _not_a_size_or_batch_norm,
+    "batch_norm_type": _not_a_size_or_batch_norm,
+    "value_error": _value_error,
+}
 
 
 def _known_fields(path: SpecPath, parent: Any, models: Models) -> list[str]:
