@@ -66,7 +66,7 @@ def test_each_budget_is_exact_and_named(tmp_path, capsys, flag, limit, message):
     if flag == "--max-params":  # the conv's size comes from filters: point at it
         assert f"spec.yaml:5:{FILTERS_COLUMN}: error: blocks[0].filters: " in line
     else:  # a total reached at the pool: the block
-        assert f"spec.yaml:5:5: error: blocks[0]: " in line
+        assert "spec.yaml:5:5: error: blocks[0]: " in line
 
 
 def test_budget_flags_take_units(tmp_path, capsys):
