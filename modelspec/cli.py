@@ -128,7 +128,7 @@ def _build(args) -> int:
     from .compiler import graph_to_model
 
     model = graph_to_model(graph, spec.name)
-    model.summary()
+    model.summary(print_fn=lambda text, **_: _emit(text, end=""))  # plain text, through _emit
     _write_atomically(out, model.save)
     _emit(f"saved: {out} ({model.count_params():,} params)")
     return EXIT_OK

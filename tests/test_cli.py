@@ -158,6 +158,18 @@ def test_build_saves_a_checked_model(tmp_path):
 
 
 @pytest.mark.slow
+def test_build_to_a_closed_standard_output_is_an_io_error_and_writes_nothing(tmp_path):
+    out = tmp_path / "vgg.keras"
+    proc = subprocess.Popen(["modelspec", "build", VGG, "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # the Keras summary, printed before saving, cannot be written
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=600) == 2
+    assert "<stdout>: error: cannot write: broken pipe (the reading end was closed)" in stderr.splitlines()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
 def test_build_of_invalid_spec_fails_before_tensorflow_and_writes_nothing(tmp_path):
     spec = tmp_path / "bad.yaml"
     spec.write_text("name: m\ninput: {shape: [4, 4, 3]}\nblocks:\n  - {type: vgg, filters: 4, convs: 1}\n"
