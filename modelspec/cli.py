@@ -15,7 +15,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, NoReturn, Optional, Sequence
 
 from . import __version__
 from .errors import InternalError, SpecError, render
@@ -85,7 +85,7 @@ def _budget(args) -> Budget:
 
 def _report(error: SpecError) -> None:
     for problem in error.problems:
-        print(render(problem), file=sys.stderr)
+        _error(render(problem))
 
 
 def _validate(args) -> int:
@@ -99,7 +99,7 @@ def _validate(args) -> int:
             _report(e)
             status = max(status, EXIT_INVALID)
         except UsageError as e:
-            print(e, file=sys.stderr)
+            _error(str(e))
             status = EXIT_USAGE
         else:
             _emit(f"ok: {path} ({sum(n.params for n in graph.nodes):,} params)")
@@ -144,8 +144,8 @@ def _schema(args) -> int:
         except OSError as e:
             raise UsageError(args.check, f"cannot read: {e.strerror or e}") from None
         if current != text:
-            print(f"{args.check}: error: the schema is stale; regenerate it with "
-                  f"'modelspec schema -o {args.check}'", file=sys.stderr)
+            _error(f"{args.check}: error: the schema is stale; regenerate it with "
+                   f"'modelspec schema -o {args.check}'")
             return EXIT_INVALID
         _emit(f"ok: {args.check} is current")
         return EXIT_OK
@@ -199,24 +199,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _report(e)
         return EXIT_INVALID
     except UsageError as e:
-        print(e, file=sys.stderr)
+        _error(str(e))
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("modelspec: interrupted", file=sys.stderr)
+        _error("modelspec: interrupted")
         return 130
     except InternalError as e:
         if os.environ.get("MODELSPEC_DEBUG"):
             raise
-        print(f"modelspec: internal error: {e}", file=sys.stderr)
+        _error(f"modelspec: internal error: {e}")
         return EXIT_INTERNAL
     except Exception as e:  # a bug; still no traceback for the user
         if os.environ.get("MODELSPEC_DEBUG"):
             raise
-        print(f"modelspec: internal error (please report it): {type(e).__name__}: {e}", file=sys.stderr)
+        _error(f"modelspec: internal error (please report it): {type(e).__name__}: {e}")
         return EXIT_INTERNAL
 
 
-def run() -> None:
+def run() -> NoReturn:
     """The ``modelspec`` console script: :func:`main`, then a fast exit.
 
     Once the output is flushed, the process ends with ``os._exit``: Python's
@@ -224,17 +224,27 @@ def run() -> None:
     skipped, about a sixth of a ``validate``'s time (README, Performance).
     mypy does the same by default (``--fast-exit``). There is nothing to
     clean up: outputs are written atomically before :func:`main` returns. A run
-    that loaded TensorFlow (``build``) exits normally, so its exit handlers run.
+    that loaded Keras and TensorFlow (``build``) exits normally, so their exit
+    handlers run.
     """
     status = main()
-    if "tensorflow" in sys.modules:
+    if "keras" in sys.modules:  # build loaded Keras and its backend (TensorFlow)
         sys.exit(status)
-    try:
-        sys.stdout.flush()  # a no-op: _emit flushed every write, and reported a failed one
-        sys.stderr.flush()
-    except OSError:
-        status = status or EXIT_USAGE
+    for stream in (sys.stdout, sys.stderr):  # None when the shell closed it (`>&-`)
+        try:
+            if stream is not None:
+                stream.flush()  # a no-op for stdout: _emit flushed every write
+        except (OSError, ValueError):
+            status = status or EXIT_USAGE
     os._exit(status)
+
+
+def _error(line: str) -> None:
+    """Write one error line to stderr; if stderr itself cannot be written, the exit status still tells."""
+    try:
+        print(line, file=sys.stderr)
+    except (OSError, ValueError):
+        pass
 
 
 def _emit(text: str, end: str = "\n") -> None:
@@ -243,7 +253,9 @@ def _emit(text: str, end: str = "\n") -> None:
         print(text, end=end, flush=True)
     except OSError as e:  # `modelspec summary x | head`, a full disk...
         try:  # as Python's docs advise for SIGPIPE: point stdout at devnull, so no later flush fails too
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
         except (OSError, ValueError):  # stdout is not a real file (captured in a test, say)
             pass
         why = "broken pipe (the reading end was closed)" if isinstance(e, BrokenPipeError) else e.strerror or str(e)

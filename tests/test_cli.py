@@ -138,6 +138,21 @@ def test_a_closed_standard_output_is_an_io_error_not_a_crash():
     assert stderr == "<stdout>: error: cannot write: broken pipe (the reading end was closed)\n"
 
 
+@pytest.mark.skipif(os.name != "posix", reason="closes a standard stream with a POSIX shell")
+@pytest.mark.parametrize("redirect, spec, status", [
+    (">&-", VGG, 0), ("2>&-", VGG, 0),  # nothing to write where the output would go: still a success
+    ("2>&-", "missing.yaml", 2), ("2>&-", "{bad}", 1),  # the error line is lost; the status still tells
+])
+def test_a_closed_standard_stream_never_changes_the_status(tmp_path, redirect, spec, status):
+    if spec == "{bad}":
+        spec = str(tmp_path / "bad.yaml")
+        (tmp_path / "bad.yaml").write_text("name: m\ninput: {shape: [8, 8, 3]}\nblocks:\n  - {type: vgg, filters: 0}\n")
+    result = subprocess.run(f"modelspec validate '{spec}' {redirect}", shell=True, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == status, result
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux' /dev/full")
 def test_a_full_disk_on_standard_output_is_an_io_error():
     with open("/dev/full", "w") as full:
