@@ -241,6 +241,8 @@ def run() -> NoReturn:
 
 def _error(line: str) -> None:
     """Write one error line to stderr; if stderr itself cannot be written, the exit status still tells."""
+    if sys.stderr is None:  # closed before Python started; print(file=None) would write to stdout
+        return
     try:
         print(line, file=sys.stderr)
     except (OSError, ValueError):
