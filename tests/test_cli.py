@@ -15,9 +15,21 @@ ERROR_LINE = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<column>\d+): error: (?
 VGG = str(SPECS / "vgg_block.yaml")
 
 
-def run(*argv, stdin=None):
+def run(*argv, stdin=None, env=None):
     """The installed console script, as a user runs it."""
-    return subprocess.run(["modelspec", *argv], input=stdin, capture_output=True, text=True, timeout=600)
+    return subprocess.run(["modelspec", *argv], input=stdin, capture_output=True, text=True, timeout=600,
+                          env=env)
+
+
+def run_with_stdout_closed(*argv) -> tuple[int, str]:
+    """The console script writing to a pipe whose reader has already gone: (status, stderr)."""
+    proc = subprocess.Popen(["modelspec", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    return proc.wait(timeout=600), stderr
+
+
+BROKEN_PIPE = "<stdout>: error: cannot write: broken pipe (the reading end was closed)"
 
 
 def test_validate_prints_ok_with_the_param_count(capsys):
@@ -121,8 +133,7 @@ def test_console_script_flushes_all_output_before_its_fast_exit(capsys):
     assert main(["summary", "--json", str(SPECS / "resnet50.yaml")]) == 0
     in_process = capsys.readouterr().out
     buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as usual
-    result = subprocess.run(["modelspec", "summary", "--json", str(SPECS / "resnet50.yaml")],
-                            capture_output=True, text=True, timeout=120, env=buffered)
+    result = run("summary", "--json", str(SPECS / "resnet50.yaml"), env=buffered)
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout == in_process
     assert json.loads(result.stdout)["params"]["total"] == 25_636_712  # Keras Applications' ResNet50
@@ -130,12 +141,9 @@ def test_console_script_flushes_all_output_before_its_fast_exit(capsys):
 
 def test_a_closed_standard_output_is_an_io_error_not_a_crash():
     # `modelspec summary x | head`: the reader is gone before the first write.
-    proc = subprocess.Popen(["modelspec", "summary", str(SPECS / "resnet50.yaml")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    proc.stdout.close()
-    stderr = proc.stderr.read()
-    assert proc.wait(timeout=120) == 2
-    assert stderr == "<stdout>: error: cannot write: broken pipe (the reading end was closed)\n"
+    status, stderr = run_with_stdout_closed("summary", str(SPECS / "resnet50.yaml"))
+    assert status == 2
+    assert stderr == BROKEN_PIPE + "\n"
 
 
 @pytest.mark.skipif(os.name != "posix", reason="closes a standard stream with a POSIX shell")
@@ -175,12 +183,10 @@ def test_build_saves_a_checked_model(tmp_path):
 @pytest.mark.slow
 def test_build_to_a_closed_standard_output_is_an_io_error_and_writes_nothing(tmp_path):
     out = tmp_path / "vgg.keras"
-    proc = subprocess.Popen(["modelspec", "build", VGG, "-o", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    proc.stdout.close()  # the Keras summary, printed before saving, cannot be written
-    stderr = proc.stderr.read()
-    assert proc.wait(timeout=600) == 2
-    assert "<stdout>: error: cannot write: broken pipe (the reading end was closed)" in stderr.splitlines()
+    # the Keras summary, printed before saving, cannot be written
+    status, stderr = run_with_stdout_closed("build", VGG, "-o", str(out))
+    assert status == 2
+    assert BROKEN_PIPE in stderr.splitlines()
     assert list(tmp_path.iterdir()) == []
 
 
