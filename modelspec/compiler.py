@@ -9,13 +9,15 @@ from __future__ import annotations
 import sys
 
 from .errors import InternalError
-from .graph import INPUT, Graph
+from .graph import Graph, input_node
 
 
 def graph_to_model(graph: Graph, name: str):
     """Create one Keras layer per node of the static pass's ``graph``, wire them, and check the result.
 
-    Raises :class:`InternalError` if the built model disagrees with the static pass.
+    A model with one input and one output takes and gives a tensor (as v1
+    did); with several, lists in the spec's order. Raises
+    :class:`InternalError` if the built model disagrees with the static pass.
     """
     import keras
 
@@ -25,30 +27,35 @@ def graph_to_model(graph: Graph, name: str):
     needed = 4 * len(graph.nodes) + 1000
     if sys.getrecursionlimit() < needed:
         sys.setrecursionlimit(needed)
-    inputs = keras.Input(shape=graph.input_shape, name=input_name(graph))
-    tensors = {INPUT: inputs}
+    tensors = {}
+    for k, (input_name, shape) in enumerate(graph.inputs.items()):
+        tensors[input_node(k)] = keras.Input(shape=shape, name=keras_input_name(graph, input_name))
     for index, node in enumerate(graph.nodes):
         layer = node.layer.to_keras(node.name)
         args = [tensors[i] for i in node.inputs]
         tensors[index] = layer(args if node.layer.many_inputs else args[0])
-    model = keras.Model(inputs, tensors[graph.output.node], name=name)
+    inputs = [tensors[input_node(k)] for k in range(len(graph.inputs))]
+    outputs = [tensors[t.node] for _, t in graph.outputs]
+    model = keras.Model(inputs[0] if len(inputs) == 1 else inputs,
+                        outputs[0] if len(outputs) == 1 else outputs, name=name)
     check_model(model, graph)
     return model
 
 
-def input_name(graph: Graph) -> str:
-    """The InputLayer's name: ``input``, unless a block took it (``input_1``, ``input_2``, ... then).
+def keras_input_name(graph: Graph, name: str) -> str:
+    """The InputLayer's name: the input's, unless a layer took it (``input_1``, ``input_2``, ... then).
 
-    Keras refuses a model in which two layers share a name, and ``input`` is a
-    valid block name, so the name of the one layer the spec does not name must
-    give way.
+    Only v1's implicit input, named ``input``, can clash: ``input`` is a valid
+    block name, and Keras refuses a model in which two layers share a name,
+    so the name of the one layer the spec does not name must give way. The
+    static pass refuses layer names that clash with named (v2) inputs.
     """
     taken = {node.name for node in graph.nodes}
-    name, n = "input", 0
-    while name in taken:
+    candidate, n = name, 0
+    while candidate in taken:
         n += 1
-        name = f"input_{n}"
-    return name
+        candidate = f"{name}_{n}"
+    return candidate
 
 
 def check_model(model, graph: Graph) -> None:
@@ -72,6 +79,9 @@ def check_model(model, graph: Graph) -> None:
     total = sum(n.params for n in graph.nodes)
     if model.count_params() != total:
         problems.append(f"count_params() {model.count_params()} != static pass {total}")
+    shapes = [tuple(t.shape[1:]) for t in model.outputs]
+    if shapes != [tuple(t.shape) for _, t in graph.outputs]:
+        problems.append(f"model outputs {shapes} != static pass {[t.shape for _, t in graph.outputs]}")
     if problems:
         raise InternalError("the built model disagrees with the static pass (a modelspec bug): "
                             + "; ".join(problems[:5]))

@@ -90,8 +90,43 @@ def _int_or_pair_type(item: Callable[[], CoreSchema], what: str):
 Size2 = _int_or_pair_type(_positive_int, "a positive")
 """A window or stride: ``3`` means ``[3, 3]``."""
 
-Padding2 = _int_or_pair_type(_non_negative_int, "a non-negative")
-"""Zero padding: ``1`` means one row/column on every side; ``[a, b]`` is [top/bottom, left/right]."""
+def _int_pair_or_pairs(value) -> Optional[str]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "int"
+    if isinstance(value, (list, tuple)):
+        return "pairs" if value and all(isinstance(v, (list, tuple)) for v in value) else "pair"
+    return None
+
+
+def _edges_type(what: str):
+    """An int, a ``[rows, columns]`` pair, or ``[[top, bottom], [left, right]]``, all non-negative."""
+    n = _non_negative_int
+    return Annotated[Union[int, tuple[int, int], tuple[tuple[int, int], tuple[int, int]]],
+                     Schema(lambda h: core_schema.tagged_union_schema(
+                         {"int": n(), "pair": core_schema.tuple_schema([n(), n()]),
+                          "pairs": core_schema.tuple_schema([core_schema.tuple_schema([n(), n()])] * 2)},
+                         discriminator=_int_pair_or_pairs,
+                         custom_error_type="size_type",
+                         custom_error_message=f"must be a non-negative integer (the {what} on every side), "
+                         "a [rows, columns] pair, or [[top, bottom], [left, right]]",
+                     ))]
+
+
+Padding2 = _edges_type("padding")
+"""Zero padding: ``1`` on every side; ``[a, b]``: a rows top and bottom, b columns left and right;
+``[[top, bottom], [left, right]]`` for each side."""
+
+Cropping2 = _edges_type("cropping")
+"""Cropping, written like :data:`Padding2`."""
+
+
+def edges(value) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``1`` / ``[a, b]`` / ``[[t, b], [l, r]]`` -> ``((top, bottom), (left, right))``."""
+    if isinstance(value, int):
+        return ((value, value), (value, value))
+    if isinstance(value[0], int):
+        return ((value[0], value[0]), (value[1], value[1]))
+    return (tuple(value[0]), tuple(value[1]))
 
 
 def pair(value: int | tuple[int, int]) -> tuple[int, int]:
@@ -112,6 +147,17 @@ class BatchNormConfig(BaseModel):
         0.99, ge=0, lt=1, allow_inf_nan=False, strict=True,
         description="Momentum of the moving mean and variance.",
     )
+    center: bool = Field(True, strict=True, description="Learn an offset (beta) added after normalising.")
+    scale: bool = Field(True, strict=True, description="Learn a factor (gamma) applied after normalising.")
+
+
+class KerasAppsBatchNormConfig(BatchNormConfig):
+    """Batch-norm settings of the family blocks: Keras Applications' epsilon, 1.001e-5."""
+
+    epsilon: float = Field(
+        1.001e-5, gt=0, allow_inf_nan=False, strict=True,
+        description="Small float added to the variance to avoid dividing by zero (Keras Applications: 1.001e-5).",
+    )
 
 
 def _bool_or_config(value) -> Optional[str]:
@@ -131,8 +177,43 @@ BatchNorm = Annotated[Union[bool, BatchNormConfig], Schema(lambda h: core_schema
 """``true`` (Keras' settings), ``false`` (none), or explicit settings."""
 
 
-def batch_norm_config(value: bool | BatchNormConfig) -> Optional[BatchNormConfig]:
-    """The batch-norm settings a block asked for, or None for no batch norm."""
+def _true_or_config(value) -> Optional[str]:
     if value is True:
-        return BatchNormConfig()
+        return "bool"
+    return "config" if isinstance(value, (dict, BatchNormConfig)) else None
+
+
+AlwaysBatchNorm = Annotated[Union[bool, KerasAppsBatchNormConfig], Schema(
+    lambda h: core_schema.tagged_union_schema(
+        {"bool": core_schema.literal_schema([True]), "config": h.generate_schema(KerasAppsBatchNormConfig)},
+        discriminator=_true_or_config,
+        custom_error_type="batch_norm_type",
+        custom_error_message="this block always has batch norm: must be true or a mapping "
+        "{epsilon: ..., momentum: ...}",
+    ))]
+"""The batch norm of a family block, which always has it: ``true`` or settings (epsilon 1.001e-5)."""
+
+
+def batch_norm_config(value: bool | BatchNormConfig, default: type[BatchNormConfig] = BatchNormConfig,
+                      ) -> Optional[BatchNormConfig]:
+    """The batch-norm settings a block asked for (``true``: ``default()``), or None for no batch norm."""
+    if value is True:
+        return default()
     return value or None
+
+
+def _map_shape(value) -> Optional[str]:
+    if isinstance(value, (list, tuple)):
+        return "features" if len(value) == 1 else "map"
+    return None
+
+
+InputShape = Annotated[Union[tuple[Optional[int], Optional[int], int], tuple[int]], Schema(
+    lambda h: core_schema.tagged_union_schema(
+        {"map": core_schema.tuple_schema([core_schema.nullable_schema(_positive_int())] * 2 + [_positive_int()]),
+         "features": core_schema.tuple_schema([_positive_int()])},
+        discriminator=_map_shape,
+        custom_error_type="shape_type",
+        custom_error_message="must be [height, width, channels] (height and width may be null) or [features]",
+    ))]
+"""A model input's shape, batch axis left out: a map ``[h, w, c]`` or a vector ``[features]``."""

@@ -1,23 +1,26 @@
 """The layer graph a spec expands into: the static pass's record of the model.
 
 Blocks add primitive layers to a :class:`Graph` in the style of Keras' functional
-API (``x = g.add(Conv2D(...), x, "block1_conv1")``). Each ``add`` infers the new
+API (``x = g.add(Conv2D(...), [x], "block1_conv1")``). Each ``add`` infers the new
 layer's output shape, parameters and MACs on the spot, enforces the size
 budgets, and turns any shape problem into a :class:`SpecError` pointing at the
 block (and field) that caused it. The build later walks the very same nodes to
 create Keras layers, so the two can never drift apart.
+
+The graph holds no notion of "the previous layer": every layer names the
+tensors it takes, every top-level block's output is recorded in
+:attr:`Graph.blocks`, and the model outputs are set explicitly.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple, Optional, Sequence, Union
+from typing import Iterator, NamedTuple, Optional, Sequence
 
-from .errors import SpecError, SpecPath
+from .errors import Problem, SpecError, SpecPath
 from .layers import Layer, Shape, ShapeProblem, count_elements
 
-INPUT = -1  # node index of the model input
 BYTES_PER_VALUE = 4  # float32 activations
 
 
@@ -31,10 +34,15 @@ class Budget:
 
 
 class Tensor(NamedTuple):
-    """A symbolic output: which node made it and its shape (batch axis left out)."""
+    """A symbolic output: which node made it (model input k is node ``-(k + 1)``) and its shape."""
 
     node: int
     shape: Shape
+
+
+def input_node(k: int) -> int:
+    """The node index of model input ``k`` (0-based)."""
+    return -(k + 1)
 
 
 class Node(NamedTuple):
@@ -42,64 +50,82 @@ class Node(NamedTuple):
 
     name: str
     layer: Layer
-    inputs: tuple[int, ...]
+    inputs: tuple[int, ...]  # node indices, in the order the layer takes them
     output_shape: Shape
     trainable: int
     non_trainable: int
     macs: Optional[int]
-    block: str
-    block_type: str
-    path: SpecPath
+    block: str  # the top-level block (or copy) it belongs to
+    path: SpecPath  # the spec path of the innermost block that made it
 
     @property
     def params(self) -> int:
         return self.trainable + self.non_trainable
 
 
-class _Block(NamedTuple):
+class BlockRecord(NamedTuple):
+    """A top-level block (or one copy of a repeated one): its nodes and its output."""
+
     name: str
     type: str
+    first: int  # its nodes are ``nodes[first:end]``
+    end: int
+    output: Tensor
+
+
+class _Where(NamedTuple):
+    block: str
     path: SpecPath
-    repeats: bool = False
+    repeats: bool
 
 
 class Graph:
-    """A growing layer graph with one input, checked as it grows."""
+    """A growing layer graph with named inputs, checked as it grows."""
 
-    def __init__(self, input_shape: Shape, budget: Budget = Budget()):
-        self.input_shape = tuple(input_shape)
+    def __init__(self, inputs: dict[str, Shape], budget: Budget = Budget()):
+        self.inputs: dict[str, Shape] = {name: tuple(shape) for name, shape in inputs.items()}
         self.budget = budget
         self.nodes: list[Node] = []
-        self.names: dict[str, SpecPath] = {}
-        self.output = Tensor(INPUT, self.input_shape)
+        self.layer_names: set[str] = set()
+        self.blocks: list[BlockRecord] = []
+        self.outputs: list[tuple[str, Tensor]] = []  # (the block that gives it, its tensor)
         self.total_params = 0
         self.activation_bytes = 0
-        self.blocks: list[tuple[str, str, int]] = []  # (name, type, last node index)
-        self._block: Optional[_Block] = None
+        self._where = _Where("", (), False)
 
-    @property
-    def input(self) -> Tensor:
-        return Tensor(INPUT, self.input_shape)
+    def input_tensors(self) -> dict[str, Tensor]:
+        return {name: Tensor(input_node(k), shape) for k, (name, shape) in enumerate(self.inputs.items())}
+
+    def input_name(self, node: int) -> str:
+        return list(self.inputs)[-node - 1]
 
     @contextlib.contextmanager
-    def block(self, name: str, type: str, path: SpecPath, *, repeats: bool = False) -> Iterator[None]:
-        """Attribute the layers added inside to block ``name`` at spec ``path`` (a copy of it if ``repeats``)."""
-        self._block = _Block(name, type, path, repeats)
+    def within(self, path: SpecPath, *, block: Optional[str] = None, repeats: bool = False) -> Iterator[None]:
+        """Attribute the layers added inside to the block at spec ``path``.
+
+        ``block`` (the top-level block or copy the layers belong to) and
+        ``repeats`` (whether a ``repeat`` is in play) are inherited when not given.
+        """
+        outer = self._where
+        self._where = _Where(outer.block if block is None else block, path, outer.repeats or repeats)
         try:
             yield
         finally:
-            self._block = None
-        self.blocks.append((name, type, len(self.nodes) - 1))
+            self._where = outer
 
     def fail(self, message: str, at: Optional[str] = None) -> None:
-        path = self._block.path if self._block else ()
-        raise SpecError(message, path + ((at,) if at else ()))
+        """Raise a :class:`SpecError` at the current block, or at its field ``at``."""
+        raise SpecError(message, self._where.path + ((at,) if at else ()))
 
-    def add(self, layer: Layer, inputs: Union[Tensor, Sequence[Tensor]], name: str,
-            *, at: Optional[str] = None) -> Tensor:
-        """Add ``layer`` named ``name`` on ``inputs``; ``at`` names the spec field to blame."""
-        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        if name in self.names:
+    def add(self, layer: Layer, inputs: Sequence[Tensor], name: str,
+            *, at: Optional[str] = None, sized_by: Optional[str] = None) -> Tensor:
+        """Add ``layer`` named ``name`` on ``inputs``; return its output.
+
+        ``at`` names the field of the current block that a shape problem blames
+        (a window that does not fit: ``kernel_size``), ``sized_by`` the one a
+        budget overrun blames (``filters``); both come from ``Block.field``.
+        """
+        if name in self.layer_names:
             self.fail(f"layer name {name!r} is already used by another block; give the blocks distinct names",
                       "name")
         shapes = [t.shape for t in inputs]
@@ -108,89 +134,91 @@ class Graph:
         except ShapeProblem as e:
             self.fail(f"{name}: {e}", at)
         trainable, non_trainable = layer.param_counts(shapes)
-        node = Node(
-            name, layer, tuple(t.node for t in inputs), shape, trainable, non_trainable,
-            layer.macs(shapes, shape), self._block.name if self._block else "", 
-            self._block.type if self._block else "", self._block.path if self._block else (),
-        )
-        self._check_budget(node, at)
+        node = Node(name, layer, tuple(t.node for t in inputs), shape, trainable, non_trainable,
+                    layer.macs(shapes, shape), self._where.block, self._where.path)
+        self._check_budget(node, sized_by)
         self.nodes.append(node)
-        self.names[name] = node.path
-        self.output = Tensor(len(self.nodes) - 1, shape)
-        return self.output
+        self.layer_names.add(name)
+        return Tensor(len(self.nodes) - 1, shape)
 
-    def _check_budget(self, node: Node, at: Optional[str]) -> None:
+    def _check_budget(self, node: Node, sized_by: Optional[str]) -> None:
         b = self.budget
         if len(self.nodes) + 1 > b.max_layers:
             self.fail(f"the model would have more than {b.max_layers:,} layers "
-                      "(the limit; raise it with --max-layers)",
-                      "repeat" if self._block and self._block.repeats else None)
-        # A total grows past its budget at some layer; blame the field that sizes that
-        # layer (filters, units), not the one its shape checks name (kernel_size, pool_size).
-        sized = _size_field(node.layer, at)
+                      "(the limit; raise it with --max-layers)", "repeat" if self._where.repeats else None)
         self.total_params += node.params
         if self.total_params > b.max_params:
             self.fail(f"the model would have more than {b.max_params:,} parameters "
-                      f"({self.total_params:,} by layer {node.name}; the limit, raise it with --max-params)", sized)
+                      f"({self.total_params:,} by layer {node.name}; the limit, raise it with --max-params)",
+                      sized_by)
         values = count_elements(node.output_shape)
         self.activation_bytes += (values or 0) * BYTES_PER_VALUE
         if self.activation_bytes > b.max_activation_bytes:
             self.fail(f"activations for one sample would take more than {b.max_activation_bytes:,} bytes "
                       f"({self.activation_bytes:,} by layer {node.name}; the limit, raise it with "
-                      "--max-activation-bytes)", sized)
+                      "--max-activation-bytes)", sized_by)
 
     # ------------------------------------------------------------------ reading
 
+    def unused(self) -> list[int]:
+        """Nodes (and model inputs, as negative indices) that no layer takes and that are not outputs."""
+        used = {i for node in self.nodes for i in node.inputs}
+        used.update(t.node for _, t in self.outputs)
+        ends = [input_node(k) for k in range(len(self.inputs))] + list(range(len(self.nodes)))
+        return [n for n in ends if n not in used]
+
     def keras_order(self) -> list[int]:
-        """Node indices in the order of the built model's ``model.layers``.
+        """Node indices in the order of the built model's ``model.layers`` (InputLayers left out).
 
         Keras (``keras/src/ops/function.py: map_graph``) sorts layers by depth —
-        the longest path to the output, deepest first — and breaks ties by a
-        depth-first pre-order walk from the output that visits inputs in order.
+        the longest path to any output, deepest first — and breaks ties by a
+        depth-first pre-order walk from the outputs, in order, that visits each
+        layer's inputs in order.
         """
-        out = self.output.node
-        if out == INPUT:
-            return []
         index: dict[int, int] = {}
-        stack = [out]
-        while stack:  # iterative pre-order DFS, inputs visited in order
-            n = stack.pop()
-            if n in index or n == INPUT:
-                continue
-            index[n] = len(index)
-            stack.extend(reversed(self.nodes[n].inputs))
+        for _, output in self.outputs:
+            stack = [output.node]
+            while stack:  # iterative pre-order DFS, inputs visited in order
+                n = stack.pop()
+                if n in index or n < 0:
+                    continue
+                index[n] = len(index)
+                stack.extend(reversed(self.nodes[n].inputs))
         depth = {n: 0 for n in index}
         for n in sorted(index, reverse=True):  # creation order is topological
             for parent in self.nodes[n].inputs:
-                if parent != INPUT:
+                if parent >= 0:
                     depth[parent] = max(depth[parent], depth[n] + 1)
         return sorted(index, key=lambda n: (-depth[n], index[n]))
 
+    def source_name(self, node: int) -> str:
+        """The layer (or model input) name of a node index."""
+        return self.input_name(node) if node < 0 else self.nodes[node].name
+
     def summary(self, name: str) -> dict:
-        """The ``summary --json`` document of the contract."""
-        order = self.keras_order()
+        """The ``summary --json`` document of the contract (v2)."""
         layers = [
             {"name": n.name, "block": n.block, "class": n.layer.keras_class,
+             "inputs": [self.source_name(i) for i in n.inputs],
              "output_shape": list(n.output_shape), "params": n.params, "macs": n.macs}
-            for n in (self.nodes[i] for i in order)
+            for n in (self.nodes[i] for i in self.keras_order())
         ]
         blocks = []
-        start = 0
-        for block_name, block_type, last in self.blocks:
-            members = self.nodes[start : last + 1]
-            start = last + 1
+        for record in self.blocks:
+            members = self.nodes[record.first:record.end]
             macs = [n.macs for n in members]
             blocks.append({
-                "name": block_name, "type": block_type,
-                "output_shape": list(members[-1].output_shape) if members else None,
-                "params": sum(n.params for n in members),
-                "macs": None if None in macs else sum(macs),
+                "name": record.name, "type": record.type, "output_shape": list(record.output.shape),
+                "params": sum(n.params for n in members), "macs": None if None in macs else sum(macs),
             })
         all_macs = [n.macs for n in self.nodes]
+        outputs = [{"name": block, "shape": list(t.shape)} for block, t in self.outputs]
         return {
             "name": name,
-            "input_shape": list(self.input_shape),
-            "output_shape": list(self.output.shape),
+            "input_shape": list(next(iter(self.inputs.values()))),
+            "inputs": {k: list(v) for k, v in self.inputs.items()},
+            "output_shape": outputs[0]["shape"],
+            "outputs": outputs,
             "params": {
                 "total": sum(n.params for n in self.nodes),
                 "trainable": sum(n.trainable for n in self.nodes),
@@ -202,11 +230,17 @@ class Graph:
         }
 
 
-_GEOMETRY_FIELDS = (None, "kernel_size", "strides", "pool_size", "padding")
-
-
-def _size_field(layer: Layer, at: Optional[str]) -> Optional[str]:
-    """The spec field that sets how big ``layer`` is (``filters``, ``units``, an inception branch's width)."""
-    if layer.size_field is None:
-        return None
-    return layer.size_field if at in _GEOMETRY_FIELDS else at
+def unused_problems(graph: Graph, handles: dict[int, tuple[str, SpecPath]],
+                    input_paths: dict[str, SpecPath]) -> list[Problem]:
+    """One problem per dangling output: a block's (or a model input's) value that nothing takes."""
+    problems = []
+    for n in graph.unused():
+        if n < 0:
+            name = graph.input_name(n)
+            problems.append(Problem(f"model input {name!r} is never used: name it in a block's 'input:' or "
+                                    "'inputs:'", input_paths[name]))
+            continue
+        handle, path = handles.get(n, (graph.nodes[n].name, graph.nodes[n].path))
+        problems.append(Problem(f"the output of {handle!r} is never used: no later block takes it "
+                                "(the next block names another 'input:') and it is not in 'outputs'", path))
+    return problems

@@ -81,7 +81,6 @@ class Layer:
 
     keras_class: ClassVar[str]
     many_inputs: ClassVar[bool] = False
-    size_field: ClassVar[Optional[str]] = None  # the spec field a budget overrun blames
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return inputs[0]
@@ -108,7 +107,6 @@ class Conv2D(Layer):
     use_bias: bool = True
     kernel_initializer: str = "glorot_uniform"
     keras_class: ClassVar[str] = "Conv2D"
-    size_field: ClassVar[Optional[str]] = "filters"
 
     def output_shape(self, inputs):
         (shape,) = inputs
@@ -149,7 +147,6 @@ class Dense(Layer):
     use_bias: bool = True
     kernel_initializer: str = "glorot_uniform"
     keras_class: ClassVar[str] = "Dense"
-    size_field: ClassVar[Optional[str]] = "units"
 
     def output_shape(self, inputs):
         (shape,) = inputs
@@ -179,16 +176,20 @@ class Dense(Layer):
 class BatchNormalization(Layer):
     epsilon: float = 0.001
     momentum: float = 0.99
+    center: bool = True  # a learnt offset (beta)
+    scale: bool = True  # a learnt factor (gamma)
     keras_class: ClassVar[str] = "BatchNormalization"
 
     def param_counts(self, inputs):
         channels = inputs[0][-1]
-        return (2 * channels, 2 * channels)  # gamma, beta; moving mean, moving variance
+        # gamma and beta when asked for; the moving mean and variance always
+        return ((self.center + self.scale) * channels, 2 * channels)
 
     def to_keras(self, name):
         import keras
 
-        return keras.layers.BatchNormalization(epsilon=self.epsilon, momentum=self.momentum, name=name)
+        return keras.layers.BatchNormalization(epsilon=self.epsilon, momentum=self.momentum,
+                                               center=self.center, scale=self.scale, name=name)
 
 
 @dataclass(frozen=True)
@@ -264,18 +265,21 @@ class ZeroPadding2D(Layer):
         return keras.layers.ZeroPadding2D(padding=self.padding, name=name)
 
 
+@dataclass(frozen=True)
 class _GlobalPooling2D(Layer):
-    """(height, width, channels) -> (channels,); subclasses name the Keras layer."""
+    """(height, width, channels) -> (channels,), or (1, 1, channels) with ``keepdims``."""
+
+    keepdims: bool = False
 
     def output_shape(self, inputs):
         (shape,) = inputs
         _require_rank(shape, 3, self.keras_class)
-        return (shape[-1],)
+        return (1, 1, shape[-1]) if self.keepdims else (shape[-1],)
 
     def to_keras(self, name):
         import keras
 
-        return getattr(keras.layers, self.keras_class)(name=name)
+        return getattr(keras.layers, self.keras_class)(keepdims=self.keepdims, name=name)
 
 
 class GlobalAveragePooling2D(_GlobalPooling2D):
@@ -303,36 +307,213 @@ class Flatten(Layer):
         return keras.layers.Flatten(name=name)
 
 
-class Concatenate(Layer):
-    """Concatenation on the channel axis."""
+def _positive_axis(axis: int, rank: int) -> int:
+    """A Keras axis (counting the batch axis as 0; -1 is the last) as an index into a sample's shape."""
+    index = axis - 1 if axis > 0 else rank + axis
+    if axis == 0 or not 0 <= index < rank:
+        raise ShapeProblem(f"axis {axis} is not an axis of a sample of rank {rank} "
+                           f"(1 to {rank}, or -1 to -{rank}; 0 is the batch axis)")
+    return index
 
+
+def _same_rank(inputs: list[Shape], what: str) -> None:
+    if len({len(s) for s in inputs}) != 1:
+        shapes = ", ".join(format_shape(s) for s in inputs)
+        raise ShapeProblem(f"cannot {what} tensors of different ranks: {shapes}")
+
+
+@dataclass(frozen=True)
+class Concatenate(Layer):
+    """Concatenation along ``axis`` (Keras' count: 0 the batch axis, -1 the channels)."""
+
+    axis: int = -1
     keras_class: ClassVar[str] = "Concatenate"
     many_inputs: ClassVar[bool] = True
 
     def output_shape(self, inputs):
-        spatial = {shape[:-1] for shape in inputs}
-        if len(spatial) != 1:
-            shapes = ", ".join(format_shape(s) for s in inputs)
-            raise ShapeProblem(f"branches to concatenate differ in height or width: {shapes}")
-        return inputs[0][:-1] + (sum(shape[-1] for shape in inputs),)
+        _same_rank(inputs, "concatenate")
+        index = _positive_axis(self.axis, len(inputs[0]))
+        out = list(inputs[0])
+        for shape in inputs[1:]:
+            for i, (a, b) in enumerate(zip(out, shape)):
+                if i != index and a is not None and b is not None and a != b:
+                    shapes = ", ".join(format_shape(s) for s in inputs)
+                    raise ShapeProblem(f"tensors to concatenate on axis {self.axis} must agree on every other "
+                                       f"axis: {shapes}")
+            out[index] = None if out[index] is None or shape[index] is None else out[index] + shape[index]
+        return tuple(out)
 
     def to_keras(self, name):
         import keras
 
-        return keras.layers.Concatenate(axis=-1, name=name)
+        return keras.layers.Concatenate(axis=self.axis, name=name)
 
 
-class Add(Layer):
-    keras_class: ClassVar[str] = "Add"
+class _Elementwise(Layer):
+    """Add, Multiply, ...: shapes of one rank, equal or broadcast where Keras broadcasts (a 1 stretches)."""
+
     many_inputs: ClassVar[bool] = True
+    verb: ClassVar[str]
 
     def output_shape(self, inputs):
-        if len(set(inputs)) != 1:
-            shapes = " and ".join(format_shape(s) for s in inputs)
-            raise ShapeProblem(f"cannot add tensors of shapes {shapes}")
-        return inputs[0]
+        _same_rank(inputs, self.verb)
+        out = list(inputs[0])
+        for shape in inputs[1:]:
+            for i, (a, b) in enumerate(zip(out, shape)):
+                if a is None or b is None:
+                    out[i] = None
+                elif a == 1:
+                    out[i] = b
+                elif b != 1 and a != b:
+                    shapes = " and ".join(format_shape(s) for s in inputs)
+                    raise ShapeProblem(f"cannot {self.verb} tensors of shapes {shapes} "
+                                       "(sizes must be equal, or 1 to broadcast)")
+        return tuple(out)
 
     def to_keras(self, name):
         import keras
 
-        return keras.layers.Add(name=name)
+        return getattr(keras.layers, self.keras_class)(name=name)
+
+
+class Add(_Elementwise):
+    keras_class: ClassVar[str] = "Add"
+    verb: ClassVar[str] = "add"
+
+
+class Multiply(_Elementwise):
+    keras_class: ClassVar[str] = "Multiply"
+    verb: ClassVar[str] = "multiply"
+
+
+class Average(_Elementwise):
+    keras_class: ClassVar[str] = "Average"
+    verb: ClassVar[str] = "average"
+
+
+class Maximum(_Elementwise):
+    keras_class: ClassVar[str] = "Maximum"
+    verb: ClassVar[str] = "take the maximum of"
+
+
+class Subtract(_Elementwise):
+    keras_class: ClassVar[str] = "Subtract"
+    verb: ClassVar[str] = "subtract"
+
+
+@dataclass(frozen=True)
+class Conv2DTranspose(Layer):
+    """A transposed convolution ("up-convolution"): each input position spreads a kernel over the output."""
+
+    filters: int
+    kernel_size: tuple[int, int]
+    strides: tuple[int, int] = (1, 1)
+    padding: str = "valid"
+    activation: str = "linear"
+    use_bias: bool = True
+    kernel_initializer: str = "glorot_uniform"
+    keras_class: ClassVar[str] = "Conv2DTranspose"
+
+    def output_shape(self, inputs):
+        (shape,) = inputs
+        _require_rank(shape, 3, "Conv2DTranspose")
+
+        def length(n, k, s):  # Keras' deconv_output_length, no output_padding
+            if n is None:
+                return None
+            return n * s if self.padding == "same" else n * s + max(k - s, 0)
+
+        h, w, _ = shape
+        return (length(h, self.kernel_size[0], self.strides[0]),
+                length(w, self.kernel_size[1], self.strides[1]), self.filters)
+
+    def param_counts(self, inputs):
+        kh, kw = self.kernel_size
+        return (kh * kw * inputs[0][-1] * self.filters + (self.filters if self.use_bias else 0), 0)
+
+    def macs(self, inputs, output):
+        positions = count_elements(inputs[0][:2])
+        if positions is None:
+            return None
+        kh, kw = self.kernel_size
+        return positions * kh * kw * inputs[0][-1] * self.filters
+
+    def to_keras(self, name):
+        import keras
+
+        return keras.layers.Conv2DTranspose(
+            self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
+            activation=self.activation, use_bias=self.use_bias,
+            kernel_initializer=keras_initializer(self.kernel_initializer), name=name,
+        )
+
+
+@dataclass(frozen=True)
+class UpSampling2D(Layer):
+    size: tuple[int, int]
+    interpolation: str = "nearest"
+    keras_class: ClassVar[str] = "UpSampling2D"
+
+    def output_shape(self, inputs):
+        (shape,) = inputs
+        _require_rank(shape, 3, "UpSampling2D")
+        h, w, c = shape
+        return (None if h is None else h * self.size[0], None if w is None else w * self.size[1], c)
+
+    def to_keras(self, name):
+        import keras
+
+        return keras.layers.UpSampling2D(size=self.size, interpolation=self.interpolation, name=name)
+
+
+@dataclass(frozen=True)
+class Cropping2D(Layer):
+    cropping: tuple[tuple[int, int], tuple[int, int]]
+    keras_class: ClassVar[str] = "Cropping2D"
+
+    def output_shape(self, inputs):
+        (shape,) = inputs
+        _require_rank(shape, 3, "Cropping2D")
+        out = []
+        for n, (a, b), axis in zip(shape[:2], self.cropping, ("height", "width")):
+            if n is not None and a + b >= n:
+                raise ShapeProblem(f"cropping {a} + {b} from a {axis} of {n} leaves nothing")
+            out.append(None if n is None else n - a - b)
+        return (*out, shape[2])
+
+    def to_keras(self, name):
+        import keras
+
+        return keras.layers.Cropping2D(cropping=self.cropping, name=name)
+
+
+@dataclass(frozen=True)
+class Reshape(Layer):
+    """A new shape for each sample; one size may be -1 (inferred, as Keras infers it)."""
+
+    target_shape: tuple[int, ...]
+    keras_class: ClassVar[str] = "Reshape"
+
+    def output_shape(self, inputs):
+        (shape,) = inputs
+        size = count_elements(shape)
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if -1 not in self.target_shape:
+            if size is None:
+                raise ShapeProblem(f"cannot reshape an input of unknown size {format_shape(shape)} to "
+                                   f"{format_shape(self.target_shape)}; write -1 for the size to infer")
+            if size != known:
+                raise ShapeProblem(f"cannot reshape {format_shape(shape)} ({size:,} values) to "
+                                   f"{format_shape(self.target_shape)} ({known:,} values)")
+            return self.target_shape
+        if size is None:
+            return tuple(None if d == -1 else d for d in self.target_shape)
+        if size % known:
+            raise ShapeProblem(f"cannot reshape {format_shape(shape)} ({size:,} values) to "
+                               f"{format_shape(self.target_shape)}: {size:,} is not a multiple of {known:,}")
+        return tuple(size // known if d == -1 else d for d in self.target_shape)
+
+    def to_keras(self, name):
+        import keras
+
+        return keras.layers.Reshape(self.target_shape, name=name)

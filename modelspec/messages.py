@@ -13,9 +13,9 @@ import re
 from dataclasses import replace
 from typing import Any, NamedTuple, Optional
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from .blocks import BLOCK_TYPES
+from .blocks import block_class, block_class_of, block_types
 from .errors import Problem, SpecError, SpecPath
 from .fields import NAME_PATTERN, BatchNormConfig
 from .source import Source
@@ -23,9 +23,10 @@ from .source import Source
 Models = dict[SpecPath, type[BaseModel]]
 
 
-def spec_error(error: ValidationError, data: Any, prefix: SpecPath = (), source: Optional[Source] = None,
+def spec_error(errors: list[dict], data: Any, prefix: SpecPath = (), source: Optional[Source] = None,
                *, models: Models) -> SpecError:
-    """Pydantic's errors on ``data`` (found at ``prefix`` in the spec) as problems, one per place.
+    """Pydantic's errors (``ValidationError.errors()``) on ``data`` (found at ``prefix`` in the spec) as
+    problems, one per place.
 
     ``models`` names the model validating each fixed mapping of the spec (the
     root, ``input``, ...), for did-you-mean; blocks are looked up by their type.
@@ -38,7 +39,7 @@ def spec_error(error: ValidationError, data: Any, prefix: SpecPath = (), source:
     unknown: dict[SpecPath, list[tuple[SpecPath, bool]]] = {}  # mapping path -> its unknown keys' problems
     suggested: set[SpecPath] = set()  # paths of fields that an unknown key's did-you-mean names
     lengths: dict[SpecPath, tuple[SpecPath, bool]] = {}  # tuples of the wrong length
-    for item in error.errors(include_url=False):
+    for item in errors:
         path, value, parent = _data_path(data, prefix, item["loc"])
         if item["type"] == "missing" and path and isinstance(path[-1], str):
             missing[path] = None  # reported once per mapping, below
@@ -53,7 +54,7 @@ def spec_error(error: ValidationError, data: Any, prefix: SpecPath = (), source:
             lengths[problem.path] = key
         elif item["type"] == "extra_forbidden":
             unknown.setdefault(path[:-1], []).append(key)
-            match = _closest(str(path[-1]), _known_fields(path[:-1], parent, models))
+            match = closest(str(path[-1]), _known_fields(path[:-1], parent, models))
             if match:
                 suggested.add(path[:-1] + (match,))
     for path in suggested & missing.keys():
@@ -85,18 +86,17 @@ def _data_path(data: Any, prefix: SpecPath, loc: tuple) -> tuple[SpecPath, Any, 
     """
     path: list = list(prefix)
     node, parent = data, None
-    tag_skipped = False
+    tag_skipped = False  # whether the current block's tag has been passed
     for part in loc:
-        at_block = len(path) == 2 and path[0] == "blocks" and isinstance(node, dict)
-        if at_block and not tag_skipped and part == node.get("type") and part in BLOCK_TYPES:
-            tag_skipped = True  # pydantic puts the block's tag right after its index
+        if not tag_skipped and block_class_of(node) is not None and part == node.get("type"):
+            tag_skipped = True  # pydantic puts a block's tag right after the block, at any depth
             continue
         if isinstance(node, dict) and isinstance(part, str) and part in node:
-            node, parent = node[part], node
+            node, parent, tag_skipped = node[part], node, False
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node, parent = node[part], node
-        elif part in ("int", "pair", "bool", "config"):
-            continue  # the tag of a size or batch-norm union
+            node, parent, tag_skipped = node[part], node, False
+        elif part in _UNION_TAGS:
+            continue  # the tag of a size, padding, batch-norm or input-shape union
         else:
             path.append(part)
             return tuple(path), _MISSING, node
@@ -105,6 +105,7 @@ def _data_path(data: Any, prefix: SpecPath, loc: tuple) -> tuple[SpecPath, Any, 
 
 
 _MISSING = object()
+_UNION_TAGS = ("int", "pair", "pairs", "bool", "config", "map", "features")  # see fields.py
 
 
 def describe(value: Any) -> str:
@@ -139,7 +140,10 @@ _TYPE_WORDS = {
 }
 
 
-_ITEMS = {("input", "shape"): "[height, width, channels]"}
+def _items(path: SpecPath) -> str:
+    """How the items of a fixed-length list at ``path`` are named: an input shape or a size pair."""
+    is_input = path[:1] == ("input",) or (path[:1] == ("inputs",) and len(path) == 3)
+    return "[height, width, channels]" if is_input and path[-1:] == ("shape",) else "[height, width]"
 
 # What other tools call the block types (lower case, no '_' or '-'), for did-you-mean.
 _OTHER_NAMES = {
@@ -182,7 +186,7 @@ def _problem(item: dict, path: SpecPath, value: Any, parent: Any, source: Option
 def _missing(e: _Error) -> Problem:
     if isinstance(e.name, int) and isinstance(e.parent, list):
         # a tuple (input shape, [height, width] pair) with too few items
-        what = _ITEMS.get(tuple(e.path[:-1]), "[height, width]")
+        what = _items(tuple(e.path[:-1]))
         return Problem(f"must be {what}: {what.count(',') + 1} items, not {len(e.parent)}", e.path[:-1])
     return Problem(f"missing required field {e.name!r}", e.path[:-1])
 
@@ -196,7 +200,7 @@ def _unknown_field(e: _Error) -> Problem:
 
 
 def _unknown_block_type(e: _Error) -> Problem:
-    tags = sorted(BLOCK_TYPES)
+    tags = block_types()
     tag = e.value.get("type") if isinstance(e.value, dict) else e.ctx.get("tag")
     if not isinstance(tag, str):
         return Problem(f"a block's type must be a string naming the block, not {describe(tag)} "
@@ -207,11 +211,11 @@ def _unknown_block_type(e: _Error) -> Problem:
 
 
 def _block_without_type(e: _Error) -> Problem:
-    named = [k for k in e.value if isinstance(k, str) and k in BLOCK_TYPES] if isinstance(e.value, dict) else []
+    named = [k for k in e.value if block_class(k) is not None] if isinstance(e.value, dict) else []
     if named:
         return Problem(f"a block needs a 'type'; for a {named[0]} block write 'type: {named[0]}' and put "
                        f"its fields beside it, not under '{named[0]}:'", e.path)
-    return Problem(f"a block needs a 'type' (one of: {', '.join(sorted(BLOCK_TYPES))})", e.path)
+    return Problem(f"a block needs a 'type' (one of: {', '.join(block_types())})", e.path)
 
 
 def _unknown_name(e: _Error) -> Problem:
@@ -251,7 +255,7 @@ _BOUNDS = {
 def _out_of_bounds(e: _Error) -> Problem:
     message = _BOUNDS[e.kind].format(**e.ctx)
     if e.kind == "too_long" and e.ctx.get("field_type") == "Tuple" and isinstance(e.value, list):
-        what = _ITEMS.get(tuple(e.path), "[height, width]")
+        what = _items(tuple(e.path))
         message = f"must be {what}: {what.count(',') + 1} items, not {len(e.value)}"
     elif e.kind in ("too_short", "too_long") and isinstance(e.value, list):
         message += f" (it has {len(e.value)})"
@@ -296,14 +300,12 @@ def _known_fields(path: SpecPath, parent: Any, models: Models) -> list[str]:
     if path in models:
         fields = list(models[path].model_fields)
         return fields + ["$schema"] if path == () else fields
-    if path and path[-1] == "batch_norm":
+    if path and path[-1] == "batch_norm" and block_class_of(parent) is None:
         return list(BatchNormConfig.model_fields)
-    if len(path) == 2 and path[0] == "blocks" and isinstance(parent, dict):
-        tag = parent.get("type")
-        cls = BLOCK_TYPES.get(tag) if isinstance(tag, str) else None
-        if cls is not None:
-            return list(cls.model_fields)
-    return []
+    if len(path) == 2 and path[0] == "inputs":
+        return list(models[("input",)].model_fields)
+    cls = block_class_of(parent)
+    return list(cls.model_fields) if cls is not None else []
 
 
 def _quoted(value: Any) -> str:
@@ -311,7 +313,7 @@ def _quoted(value: Any) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
-def _closest(word: str, candidates: list[str]) -> Optional[str]:
+def closest(word: str, candidates: list[str]) -> Optional[str]:
     """The candidate ``word`` most likely misspells (case aside), if any is close."""
     lowered = {c.lower(): c for c in candidates}
     match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
@@ -319,5 +321,5 @@ def _closest(word: str, candidates: list[str]) -> Optional[str]:
 
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:
-    match = _closest(word, candidates)
+    match = closest(word, candidates)
     return f"; did you mean {match!r}?" if match else ""

@@ -2,37 +2,44 @@
 
 Pydantic exports the block union as ``oneOf`` + ``discriminator``; ``jsonschema``
 and editors then report a typo inside a ``vgg`` block against every other block
-type too. The block list is reshaped into one ``if type == X then X's schema``
-rule per type, so an error inside a block is reported against that block's own
-fields, and an unknown ``type`` gets the list of valid ones.
+type too. Every place a block may stand (the top-level list, a ``sequence``'s
+``blocks``, each branch of a ``parallel``) is pointed instead at one
+definition, ``#/$defs/Block``: one ``if type == X then X's schema`` rule per
+registered type, so an error inside a block is reported against that block's
+own fields at any depth, and an unknown ``type`` gets the list of valid ones.
 """
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import Any
 
-from .blocks import BLOCK_TYPES
+from .blocks import block_class, block_types
 from .spec import ModelSpec
 
 SCHEMA_ID = "https://modelspec.dev/schemas/modelspec.schema.json"
+BLOCK_REF = "#/$defs/Block"
 
 
 @lru_cache(maxsize=1)
 def json_schema() -> dict:
     """The JSON Schema (draft 2020-12) of a spec file."""
     schema = ModelSpec.model_json_schema()
-    refs = {tag: f"#/$defs/{cls.__name__}" for tag, cls in BLOCK_TYPES.items()}
-    schema["properties"]["blocks"]["items"] = {
+    schema = _point_unions_at_block(schema)
+    schema["$defs"]["Block"] = {
         "type": "object",
         "description": "A block; its 'type' decides which other fields it takes.",
         "required": ["type"],
-        "properties": {"type": {"enum": sorted(BLOCK_TYPES), "description": "Which block this is."}},
+        "properties": {"type": {"enum": block_types(), "description": "Which block this is."}},
         "allOf": [
-            {"if": {"properties": {"type": {"const": tag}}, "required": ["type"]}, "then": {"$ref": ref}}
-            for tag, ref in sorted(refs.items())
+            {"if": {"properties": {"type": {"const": tag}}, "required": ["type"]},
+             "then": {"$ref": f"#/$defs/{block_class(tag).__name__}"}}
+            for tag in block_types()
         ],
     }
+    # one of the two ways to give the model's inputs (pydantic checks the same in ModelSpec and parse_spec)
+    schema["oneOf"] = [{"required": ["input"]}, {"required": ["inputs"]}]
     schema["properties"] = {
         "$schema": {"type": "string", "description": "The schema this file follows (ignored by modelspec)."},
         **schema["properties"],
@@ -42,6 +49,21 @@ def json_schema() -> dict:
         "$id": SCHEMA_ID,
         **schema,
     }
+
+
+def _is_block_union(node: dict) -> bool:
+    return node.get("discriminator", {}).get("propertyName") == "type" and "oneOf" in node
+
+
+def _point_unions_at_block(node: Any) -> Any:
+    """A copy of the schema with every discriminated block union replaced by a ``$ref`` to Block."""
+    if isinstance(node, dict):
+        if _is_block_union(node):
+            return {"$ref": BLOCK_REF}
+        return {key: _point_unions_at_block(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_point_unions_at_block(value) for value in node]
+    return node
 
 
 def schema_text() -> str:

@@ -3,21 +3,21 @@
 import copy
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from .blocks import BLOCK_TYPES, AnyBlock
-from .errors import SpecError
-from .fields import Activation, BatchNorm, Initializer, Name, OptionalSize, PositiveInt
+from .blocks import AnyBlock, block_class_of, child_lists
+from .errors import SpecError, SpecPath
+from .fields import Activation, BatchNorm, Initializer, InputShape, Name
 from .source import Source
 
 
 class InputSpec(BaseModel):
-    """The model input, channels last."""
+    """A model input, channels last."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use
 
-    shape: tuple[OptionalSize, OptionalSize, PositiveInt] = Field(
-        description="[height, width, channels]; height and width may be null (any size)."
+    shape: InputShape = Field(
+        description="[height, width, channels] (height and width may be null: any size), or [features]."
     )
 
 
@@ -33,13 +33,20 @@ class Defaults(BaseModel):
 
 
 class ModelSpec(BaseModel):
-    """A model: an input and a list of blocks; the last block's output is the model output."""
+    """A model: its inputs, a graph of blocks, and its outputs (by default the last block's)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="modelspec model file")
 
     name: Name = Field(description="Model name: [A-Za-z_][A-Za-z0-9_.-]*.")
     description: Optional[str] = Field(None, strict=True, description="Free text about the model.")
-    input: InputSpec = Field(description="The model input.")
+    input: Optional[InputSpec] = Field(None, description="The model input (one input, named 'input'); "
+                                       "for several, use 'inputs'.")
+    inputs: Optional[dict[Name, InputSpec]] = Field(
+        None, min_length=1, description="Several named model inputs, in order: {NAME: {shape: [...]}, ...}. "
+        "Blocks refer to them by name; instead of 'input'.")
+    outputs: Optional[list[Name]] = Field(
+        None, min_length=1, description="The model outputs, in order: names of blocks. "
+        "Default: the last top-level block.")
     defaults: Optional[Defaults] = Field(
         None, description="Values for optional fields (activation, batch_norm, kernel_initializer, use_bias) "
         "of every block that has them and does not set them itself.",
@@ -47,6 +54,23 @@ class ModelSpec(BaseModel):
     blocks: list[AnyBlock] = Field(min_length=1, description="The blocks, input to output.")
 
     _source: Optional[Source] = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _one_way_to_give_inputs(self) -> "ModelSpec":
+        # (neither of them is reported by parse_spec, with the other missing fields)
+        if self.input is not None and self.inputs is not None:
+            raise ValueError("give either 'input' (one input) or 'inputs' (several named ones), not both")
+        return self
+
+    def input_shapes(self) -> dict[str, tuple]:
+        """Model input name -> shape, in order (a v1 ``input`` is named ``input``)."""
+        if self.inputs is None:
+            return {"input": tuple(self.input.shape)}
+        return {name: tuple(spec.shape) for name, spec in self.inputs.items()}
+
+    def input_path(self, name: str) -> SpecPath:
+        """Where input ``name`` is written in the spec."""
+        return ("input",) if self.inputs is None else ("inputs", name)
 
     @property
     def source(self) -> Optional[Source]:
@@ -74,36 +98,60 @@ def parse_spec(source: Source) -> ModelSpec:
         try:
             defaults = Defaults.model_validate(data["defaults"])
         except ValidationError as e:
-            raise _spec_error(e, data["defaults"], ("defaults",), source) from None
+            raise _spec_error(e.errors(include_url=False), data["defaults"], ("defaults",), source) from None
         data["blocks"] = _apply_defaults(data.get("blocks"), defaults)
+    # 'input' and 'inputs' are each optional, but one of them is required: reported as a missing 'input'
+    no_input = [] if "input" in data or "inputs" in data else [_MISSING_INPUT]
     try:
         spec = ModelSpec.model_validate(data)
     except ValidationError as e:
-        raise _spec_error(e, data, (), source) from None
+        errors = sorted(e.errors(include_url=False) + no_input, key=_field_order)
+        raise _spec_error(errors, data, (), source) from None
+    if no_input:
+        raise _spec_error(no_input, data, (), source)
     spec._source = source
     return spec
 
 
-def _spec_error(e: ValidationError, data: Any, path: tuple, source: Source) -> SpecError:
+def _field_order(error: dict) -> int:
+    """Errors in the order of the top-level fields they are about (so 'input' is named before 'blocks')."""
+    fields = list(ModelSpec.model_fields)
+    first = error["loc"][0] if error["loc"] else None
+    return fields.index(first) if first in fields else len(fields)
+
+
+_MISSING_INPUT = {"type": "missing", "loc": ("input",), "msg": "Field required", "input": None}
+
+
+def _spec_error(errors: list[dict], data: Any, path: tuple, source: Source) -> SpecError:
     from .messages import spec_error  # loaded only for an invalid spec (it brings difflib)
 
-    return spec_error(e, data, path, source, models=_MODELS).located(source)
+    return spec_error(errors, data, path, source, models=_MODELS).located(source)
 
 
 def _apply_defaults(blocks: Any, defaults: Defaults) -> Any:
-    """Copy each default into every block whose type has that optional field and lacks it."""
+    """Copy each default into every block (at any depth) whose type has that optional field and lacks it."""
     if not isinstance(blocks, list):
         return blocks
     values = defaults.model_dump(exclude_none=True)
-    result = []
-    for block in blocks:
-        tag = block.get("type") if isinstance(block, dict) else None
-        cls = BLOCK_TYPES.get(tag) if isinstance(tag, str) else None
-        if cls is not None:
-            block = dict(block)
-            for key, value in values.items():
-                field = cls.model_fields.get(key)
-                if field is not None and not field.is_required() and key not in block:
-                    block[key] = copy.deepcopy(value)
-        result.append(block)
-    return result
+    return [_with_defaults(block, values) for block in blocks]
+
+
+def _with_defaults(block: Any, values: dict) -> Any:
+    cls = block_class_of(block)
+    if cls is None:
+        return block
+    block = dict(block)
+    for key, value in values.items():
+        field = cls.model_fields.get(key)
+        if field is not None and not field.is_required() and key not in block:
+            block[key] = copy.deepcopy(value)
+    for path, inner in list(child_lists(block)):
+        filled = [_with_defaults(b, values) for b in inner]
+        if len(path) == 1:
+            block[path[0]] = filled
+        else:
+            key, i = path
+            block[key] = list(block[key])
+            block[key][i] = filled
+    return block

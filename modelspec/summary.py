@@ -17,19 +17,25 @@ def _count(value: Optional[int]) -> str:
 
 
 def render_text(summary: dict) -> str:
-    """A layer table (name, class, output shape, params, MACs) with totals, like Keras' summary."""
-    rows = [("Layer", "Class", "Output shape", "Params", "MACs")]
-    rows += [(r["name"], r["class"], _shape(r["output_shape"]), _count(r["params"]), _count(r["macs"]))
-             for r in summary["layers"]]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    """A layer table (name, class, output shape, params, MACs, connected to) with totals, like Keras' summary.
+
+    "Connected to" lists the layers (or model inputs) a layer takes, as Keras'
+    ``model.summary()`` does for functional models.
+    """
+    head = ("Layer", "Class", "Output shape", "Params", "MACs", "Connected to")
+    rows = [head] + [(r["name"], r["class"], _shape(r["output_shape"]), _count(r["params"]), _count(r["macs"]),
+                      ", ".join(r["inputs"])) for r in summary["layers"]]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     line = "  ".join("-" * w for w in widths)
 
     def fmt(row):
-        return "  ".join(cell.ljust(w) if i < 3 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        cells = [cell.rjust(w) if i in (3, 4) else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        return "  ".join(cells).rstrip()
 
     params = summary["params"]
-    out = [f'Model: "{summary["name"]}"  input {_shape(summary["input_shape"])} -> '
-           f'output {_shape(summary["output_shape"])}', line, fmt(rows[0]), line]
+    inputs = ", ".join(f"{name} {_shape(shape)}" for name, shape in summary["inputs"].items())
+    outputs = ", ".join(f"{o['name']} {_shape(o['shape'])}" for o in summary["outputs"])
+    out = [f'Model: "{summary["name"]}"  inputs: {inputs} -> outputs: {outputs}', line, fmt(rows[0]), line]
     out += [fmt(row) for row in rows[1:]]
     out += [
         line,

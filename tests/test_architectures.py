@@ -267,7 +267,7 @@ def test_googlenet_is_22_layers_deep():
     for i, node in enumerate(graph.nodes):  # creation order is topological
         before = max((depth[j] for j in node.inputs if j in depth), default=0)
         depth[i] = before + (node.layer.keras_class in WEIGHTED)
-    assert depth[graph.output.node] == PAPER_DEPTH
+    assert depth[graph.outputs[0][1].node] == PAPER_DEPTH
 
 
 # --------------------------------------------------------------------------- built models

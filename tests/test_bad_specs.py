@@ -741,7 +741,7 @@ def _string_fields(schema: dict, defs: dict, where: str = "$", seen=None):
     for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
         for i, sub in enumerate(schema.get(key, [])):
             yield from _string_fields(sub, defs, where, seen)
-    for key in ("if", "then", "items", "additionalProperties"):
+    for key in ("if", "then", "items", "additionalProperties", "propertyNames"):
         if isinstance(schema.get(key), dict):
             yield from _string_fields(schema[key], defs, where, seen)
     for name, sub in schema.get("properties", {}).items():
@@ -757,7 +757,9 @@ def test_the_only_free_text_in_a_spec_is_names_and_descriptions():
     free = set()
     for where, sub in _string_fields(schema, schema["$defs"]):
         if "enum" in sub or "const" in sub:
-            assert all(isinstance(v, str) and re.fullmatch(r"[a-z0-9_]+", v) for v in sub.get("enum", [sub.get("const")]))
+            values = sub.get("enum", [sub.get("const")])
+            assert all(re.fullmatch(r"[a-z0-9_]+", v) for v in values if isinstance(v, str))
+            assert all(isinstance(v, (str, bool)) for v in values)  # a family block's `batch_norm: true`
         elif sub.get("pattern") == NAME_PATTERN:
             assert sub.get("maxLength") == 128
         else:

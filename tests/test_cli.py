@@ -85,12 +85,18 @@ def test_usage_error_exits_2():
 def test_summary_json_has_the_contract_fields(capsys):
     assert main(["summary", "--json", str(SPECS / "inception_modules.yaml")]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"name", "input_shape", "output_shape", "params", "macs", "blocks", "layers"}
+    # spec-v2.md section 5: v1's fields plus `inputs` and `outputs`
+    assert set(data) == {"name", "input_shape", "inputs", "output_shape", "outputs", "params", "macs", "blocks",
+                         "layers"}
+    assert data["inputs"] == {"input": [256, 256, 3]}
+    assert data["outputs"] == [{"name": "inception_3b", "shape": [256, 256, 480]}]
     assert data["name"] == "inception_modules"
     assert data["output_shape"] == [256, 256, 480]  # reference tutorial
     assert data["params"] == {"total": 513120, "trainable": 513120, "non_trainable": 0}
     assert [b["name"] for b in data["blocks"]] == ["inception_3a", "inception_3b"]
-    assert set(data["layers"][0]) == {"name", "block", "class", "output_shape", "params", "macs"}
+    assert set(data["layers"][0]) == {"name", "block", "class", "inputs", "output_shape", "params", "macs"}
+    concat = next(r for r in data["layers"] if r["name"] == "inception_3a_concat")
+    assert concat["inputs"] == ["inception_3a_1x1", "inception_3a_3x3", "inception_3a_5x5", "inception_3a_pool_proj"]
     # a 1x1 conv of 3 -> 96 channels at 256x256: 256*256 positions * 1*1*3*96 MACs (contract's formula)
     reduce = next(r for r in data["layers"] if r["name"] == "inception_3a_3x3_reduce")
     assert reduce["macs"] == 256 * 256 * 3 * 96 and reduce["block"] == "inception_3a"

@@ -65,7 +65,11 @@ def test_every_object_forbids_unknown_keys():
     objects = [("root", schema), *schema["$defs"].items()]
     open_objects = [name for name, sub in objects
                     if sub.get("type") == "object" and sub.get("additionalProperties") is not False]
-    assert open_objects == []
+    # Block only dispatches on 'type': each of its if/then rules points at a closed block schema
+    assert open_objects == ["Block"]
+    assert all(rule["then"]["$ref"].startswith("#/$defs/") for rule in schema["$defs"]["Block"]["allOf"])
+    for rule in schema["$defs"]["Block"]["allOf"]:
+        assert schema["$defs"][rule["then"]["$ref"].rsplit("/", 1)[-1]]["additionalProperties"] is False
 
 
 def test_json_spec_may_carry_its_own_schema_key():

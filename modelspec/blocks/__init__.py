@@ -1,41 +1,22 @@
-"""Every block type, and the discriminated union that dispatches on ``type:``.
+"""Every block type, registered by ``type:`` tag, and the discriminated union that validates them.
 
-To add a block: write its model (fields + ``expand``) in a module here and list
-the class in ``BLOCK_CLASSES``.
+To add a block: write its model (fields + ``expand``) in a module here, decorate
+it with :func:`~modelspec.blocks.registry.register`, and import the module below.
 """
 
 from typing import Annotated, Union
 
 from pydantic import Field
 
-from .base import Block
-from .inception import InceptionBlock
-from .residual import BottleneckBlock, ResidualBlock
-from .single import (
-    ActivationLayer, AvgPoolLayer, BatchNormLayer, ConvLayer, DenseLayer, DropoutLayer, FlattenLayer,
-    GlobalAvgPoolLayer, GlobalMaxPoolLayer, MaxPoolLayer, ZeroPaddingLayer,
-)
-from .vgg import VggBlock
+from . import composite, densenet, inception, merge, residual, single, vgg  # noqa: F401  (they register)
+from .base import Block, BlockBase, child_lists
+from .registry import block_class, block_class_of, block_classes, block_types
 
-BLOCK_CLASSES: tuple[type[Block], ...] = (
-    VggBlock, InceptionBlock, ResidualBlock, BottleneckBlock,
-    ConvLayer, MaxPoolLayer, AvgPoolLayer, ZeroPaddingLayer, GlobalAvgPoolLayer, GlobalMaxPoolLayer,
-    FlattenLayer, DenseLayer, DropoutLayer, BatchNormLayer, ActivationLayer,
-)
+AnyBlock = Annotated[Union[block_classes()], Field(discriminator="type")]  # type: ignore[valid-type]
+"""Any registered block, told apart by its ``type``."""
 
+for _cls in block_classes():  # the composites hold AnyBlock: resolve it now that it exists
+    if _cls.nested:
+        _cls.model_rebuild(_types_namespace={"AnyBlock": AnyBlock})
 
-def _by_type() -> dict[str, type[Block]]:
-    registry: dict[str, type[Block]] = {}
-    for cls in BLOCK_CLASSES:
-        (tag,) = cls.model_fields["type"].annotation.__args__
-        if tag in registry:
-            raise TypeError(f"block type {tag!r} is defined by both {registry[tag].__name__} and {cls.__name__}")
-        registry[tag] = cls
-    return registry
-
-
-BLOCK_TYPES: dict[str, type[Block]] = _by_type()
-
-AnyBlock = Annotated[Union[BLOCK_CLASSES], Field(discriminator="type")]  # type: ignore[valid-type]
-
-__all__ = ["AnyBlock", "BLOCK_CLASSES", "BLOCK_TYPES", "Block"]
+__all__ = ["AnyBlock", "Block", "BlockBase", "child_lists", "block_class", "block_class_of", "block_classes", "block_types"]

@@ -4,15 +4,15 @@ from typing import Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from ..fields import (
-    Activation, BatchNorm, Initializer, NonNegativeInt, PositiveInt, Size2, batch_norm_config, pair,
-)
-from ..graph import Graph, Tensor
+from ..fields import NonNegativeInt, PositiveInt, Size2, pair
+from ..graph import Tensor
 from ..layers import Concatenate, MaxPooling2D
-from .base import Block, conv_unit
+from .base import Block, ConvOptions
+from .registry import register
 
 
-class InceptionBlock(Block):
+@register
+class InceptionBlock(Block, ConvOptions):
     """Four parallel branches concatenated on channels, in this order:
 
     1×1 conv; [1×1 reduce →] 3×3 conv; [1×1 reduce →] 5×5 conv;
@@ -31,12 +31,6 @@ class InceptionBlock(Block):
     reduce5x5: Optional[PositiveInt] = Field(None, description="Filters of the 1×1 reduction before the 5×5 conv.")
     pool_proj: Optional[PositiveInt] = Field(None, description="Filters of the 1×1 projection after the pool.")
     pool_size: Size2 = Field(3, description="Window of the branch's max pool (stride 1, same padding).")
-    activation: Activation = Field("relu", description="Keras activation of every convolution.")
-    batch_norm: BatchNorm = Field(
-        False, description="Conv → BatchNormalization → activation when true or {epsilon, momentum}."
-    )
-    use_bias: bool = Field(True, strict=True, description="Whether the convolutions have a bias.")
-    kernel_initializer: Initializer = Field("glorot_uniform", description="Keras initializer of the kernels.")
 
     @field_validator("reduce3x3", "reduce5x5")
     @classmethod
@@ -46,13 +40,13 @@ class InceptionBlock(Block):
             raise ValueError(f"{info.field_name} is set but {conv} is 0, which leaves its branch out")
         return value
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
-        def conv(inp: Tensor, name: str, filters: int, size: int, at: str) -> Tensor:
-            return conv_unit(
-                g, inp, f"{prefix}_{name}", filters=filters, kernel_size=size,
-                activation=self.activation, batch_norm=batch_norm_config(self.batch_norm),
-                use_bias=self.use_bias, kernel_initializer=self.kernel_initializer, at=at,
-            )
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        unit = self.conv_unit()
+
+        def conv(inp: Tensor, role: str, filters: int, size: int, field: str) -> Tensor:
+            at = self.field(field)
+            return unit(g, inp, f"{prefix}_{role}", filters, size, at=at, sized_by=at)
 
         branches = []
         if self.conv1x1:
@@ -61,7 +55,8 @@ class InceptionBlock(Block):
             if filters:
                 y = conv(x, f"{size}x{size}_reduce", reduce, 1, f"reduce{size}x{size}") if reduce else x
                 branches.append(conv(y, f"{size}x{size}", filters, size, f"conv{size}x{size}"))
-        pool = g.add(MaxPooling2D(pair(self.pool_size), (1, 1), "same"), x, f"{prefix}_pool", at="pool_size")
+        pool = g.add(MaxPooling2D(pair(self.pool_size), (1, 1), "same"), x, f"{prefix}_pool",
+                     at=self.field("pool_size"))
         if self.pool_proj:
             pool = conv(pool, "pool_proj", self.pool_proj, 1, "pool_proj")
         branches.append(pool)

@@ -6,18 +6,19 @@ layer is named after the entry (``name``, default ``block{N}``).
 
 from typing import ClassVar, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from ..fields import (
-    Activation, BatchNorm, BatchNormConfig, Initializer, Padding, Padding2, PositiveInt, Size2,
-    batch_norm_config, pair,
-)
-from ..graph import Graph, Tensor
 from .. import layers
-from .base import Block, conv_unit
+from ..fields import (
+    Activation, BatchNormConfig, Cropping2, Initializer, Padding, Padding2, PositiveInt, Size2, edges, pair,
+)
+from ..graph import Tensor
+from .base import Block, ConvOptions
+from .registry import register
 
 
-class ConvLayer(Block):
+@register
+class ConvLayer(Block, ConvOptions):
     """A Conv2D; with batch norm: Conv2D → BatchNormalization → activation (``NAME_bn``, ``NAME_<act>``)."""
 
     type: Literal["conv"] = Field(description="A single Conv2D layer.")
@@ -26,18 +27,33 @@ class ConvLayer(Block):
     strides: Size2 = Field(1, description="Strides: an int or [height, width].")
     padding: Padding = Field("valid", description="valid (no padding) or same.")
     activation: Activation = Field("linear", description="Keras activation.")
-    use_bias: bool = Field(True, strict=True, description="Whether the convolution has a bias.")
-    batch_norm: BatchNorm = Field(
-        False, description="Conv → BatchNormalization → activation when true or {epsilon, momentum}."
-    )
-    kernel_initializer: Initializer = Field("glorot_uniform", description="Keras initializer of the kernel.")
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
-        return conv_unit(
-            g, x, prefix, filters=self.filters, kernel_size=self.kernel_size, strides=self.strides,
-            padding=self.padding, activation=self.activation, batch_norm=batch_norm_config(self.batch_norm),
-            use_bias=self.use_bias, kernel_initializer=self.kernel_initializer, at="kernel_size",
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        return self.conv_unit()(g, x, prefix, self.filters, self.kernel_size, strides=self.strides,
+                                padding=self.padding, at=self.field("kernel_size"), sized_by=self.field("filters"))
+
+
+@register
+class ConvTransposeLayer(Block, ConvOptions):
+    """A Conv2DTranspose ("up-convolution"); with batch norm: → BatchNormalization → activation."""
+
+    type: Literal["conv_transpose"] = Field(description="A single Conv2DTranspose (transposed convolution) layer.")
+    filters: PositiveInt = Field(description="Number of filters.")
+    kernel_size: Size2 = Field(description="Convolution window: an int or [height, width].")
+    strides: Size2 = Field(1, description="Strides (the upsampling factor): an int or [height, width].")
+    padding: Padding = Field("valid", description="valid (output (n - 1) × s + max(k, s)) or same (n × s).")
+    activation: Activation = Field("linear", description="Keras activation.")
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        unit = self.conv_unit()
+        conv = layers.Conv2DTranspose(
+            self.filters, pair(self.kernel_size), pair(self.strides), self.padding,
+            self.activation if unit.batch_norm is None else "linear", self.use_bias, self.kernel_initializer,
         )
+        x = g.add(conv, x, prefix, at=self.field("kernel_size"), sized_by=self.field("filters"))
+        return x if unit.batch_norm is None else unit.norm_act(g, x, prefix)
 
 
 class _Pool(Block):
@@ -47,11 +63,14 @@ class _Pool(Block):
     strides: Optional[Size2] = Field(None, description="Strides; defaults to pool_size.")
     padding: Padding = Field("valid", description="valid (no padding) or same.")
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
         strides = self.pool_size if self.strides is None else self.strides
-        return g.add(self.layer(pair(self.pool_size), pair(strides), self.padding), x, prefix, at="pool_size")
+        return g.add(self.layer(pair(self.pool_size), pair(strides), self.padding), x, prefix,
+                     at=self.field("pool_size"))
 
 
+@register
 class MaxPoolLayer(_Pool):
     """A MaxPooling2D layer."""
 
@@ -59,6 +78,7 @@ class MaxPoolLayer(_Pool):
     type: Literal["max_pool"] = Field(description="A MaxPooling2D layer.")
 
 
+@register
 class AvgPoolLayer(_Pool):
     """An AveragePooling2D layer."""
 
@@ -66,44 +86,105 @@ class AvgPoolLayer(_Pool):
     type: Literal["avg_pool"] = Field(description="An AveragePooling2D layer.")
 
 
+@register
 class ZeroPaddingLayer(Block):
     """A ZeroPadding2D layer."""
 
     type: Literal["zero_padding"] = Field(description="A ZeroPadding2D layer.")
-    padding: Padding2 = Field(description="Rows/columns of zeros: an int, or [top/bottom, left/right].")
+    padding: Padding2 = Field(description="Rows/columns of zeros: an int (every side), [rows, columns] "
+                              "(top and bottom, left and right), or [[top, bottom], [left, right]].")
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
-        rows, cols = pair(self.padding)
-        return g.add(layers.ZeroPadding2D(((rows, rows), (cols, cols))), x, prefix, at="padding")
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        return g.add(layers.ZeroPadding2D(edges(self.padding)), x, prefix, at=self.field("padding"))
 
 
-class GlobalAvgPoolLayer(Block):
+@register
+class CropLayer(Block):
+    """A Cropping2D layer."""
+
+    type: Literal["crop"] = Field(description="A Cropping2D layer: cuts rows and columns off the edges.")
+    cropping: Cropping2 = Field(description="Rows/columns to cut: an int (every side), [rows, columns] "
+                                "(top and bottom, left and right), or [[top, bottom], [left, right]].")
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        return g.add(layers.Cropping2D(edges(self.cropping)), x, prefix, at=self.field("cropping"))
+
+
+@register
+class UpsampleLayer(Block):
+    """An UpSampling2D layer: each row and column repeated (or interpolated) ``size`` times."""
+
+    type: Literal["upsample"] = Field(description="An UpSampling2D layer.")
+    size: Size2 = Field(2, description="Upsampling factors: an int or [height, width].")
+    interpolation: Literal["nearest", "bilinear"] = Field("nearest", description="nearest or bilinear.")
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        return g.add(layers.UpSampling2D(pair(self.size), self.interpolation), x, prefix, at=self.field("size"))
+
+
+class _GlobalPool(Block):
+    layer: ClassVar[type[layers.Layer]]
+
+    keepdims: bool = Field(False, strict=True, description="Keep height and width as 1: (1, 1, channels).")
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        return g.add(self.layer(self.keepdims), x, prefix)
+
+
+@register
+class GlobalAvgPoolLayer(_GlobalPool):
     """A GlobalAveragePooling2D layer: (height, width, channels) -> (channels,)."""
 
+    layer = layers.GlobalAveragePooling2D
     type: Literal["global_avg_pool"] = Field(description="A GlobalAveragePooling2D layer.")
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
-        return g.add(layers.GlobalAveragePooling2D(), x, prefix)
 
-
-class GlobalMaxPoolLayer(Block):
+@register
+class GlobalMaxPoolLayer(_GlobalPool):
     """A GlobalMaxPooling2D layer: (height, width, channels) -> (channels,)."""
 
+    layer = layers.GlobalMaxPooling2D
     type: Literal["global_max_pool"] = Field(description="A GlobalMaxPooling2D layer.")
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
-        return g.add(layers.GlobalMaxPooling2D(), x, prefix)
 
-
+@register
 class FlattenLayer(Block):
     """A Flatten layer; needs a known height and width."""
 
     type: Literal["flatten"] = Field(description="A Flatten layer.")
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
         return g.add(layers.Flatten(), x, prefix)
 
 
+@register
+class ReshapeLayer(Block):
+    """A Reshape layer."""
+
+    type: Literal["reshape"] = Field(description="A Reshape layer.")
+    shape: list[int] = Field(min_length=1, max_length=8, description="Target shape of each sample (batch axis "
+                             "left out); one size may be -1, inferred from the others.")
+
+    @field_validator("shape")
+    @classmethod
+    def _sizes(cls, shape: list[int]) -> list[int]:
+        if any(d == 0 or d < -1 for d in shape):
+            raise ValueError("sizes must be positive integers, or -1 (at most once) for the size to infer")
+        if shape.count(-1) > 1:
+            raise ValueError("at most one size may be -1")
+        return shape
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        return g.add(layers.Reshape(tuple(self.shape)), x, prefix, at=self.field("shape"))
+
+
+@register
 class DenseLayer(Block):
     """A Dense layer on the last axis."""
 
@@ -113,11 +194,14 @@ class DenseLayer(Block):
     use_bias: bool = Field(True, strict=True, description="Whether the layer has a bias.")
     kernel_initializer: Initializer = Field("glorot_uniform", description="Keras initializer of the kernel.")
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
         dense = layers.Dense(self.units, self.activation, self.use_bias, self.kernel_initializer)
-        return g.add(dense, x, prefix, at="units")
+        units = self.field("units")
+        return g.add(dense, x, prefix, at=units, sized_by=units)
 
 
+@register
 class DropoutLayer(Block):
     """A Dropout layer."""
 
@@ -125,24 +209,29 @@ class DropoutLayer(Block):
     rate: float = Field(ge=0, lt=1, strict=True, allow_inf_nan=False,
                         description="Fraction of the inputs to drop, 0 <= rate < 1.")
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
         return g.add(layers.Dropout(self.rate), x, prefix)
 
 
+@register
 class BatchNormLayer(Block, BatchNormConfig):
-    """A BatchNormalization layer on the channel axis."""
+    """A BatchNormalization layer on the channel (last) axis."""
 
     type: Literal["batch_norm"] = Field(description="A BatchNormalization layer.")
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
-        return g.add(layers.BatchNormalization(self.epsilon, self.momentum), x, prefix)
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        return g.add(layers.BatchNormalization(self.epsilon, self.momentum, self.center, self.scale), x, prefix)
 
 
+@register
 class ActivationLayer(Block):
     """An Activation layer."""
 
     type: Literal["activation"] = Field(description="An Activation layer.")
     activation: Activation = Field(description="Keras activation.")
 
-    def expand(self, g: Graph, x: Tensor, prefix: str) -> Tensor:
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
         return g.add(layers.Activation(self.activation), x, prefix)
