@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 from typing import Callable, Iterator, NamedTuple, Optional, Sequence
 
 from .blocks import BlockBase, child_lists
@@ -63,6 +64,7 @@ class Expander:
         self.handles: dict[int, tuple[str, SpecPath]] = {}  # block output node -> (its name, its block's path)
         self.local: Optional[str] = None  # inside a repeated composite: the copy's name, which prefixes names
         self._path: SpecPath = ()
+        self._enclosing: list[Optional[str]] = []  # names of the blocks being expanded, outermost first
         for name, tensor in self.graph.input_tensors().items():
             self.scope.names[name] = Entry(tensor, spec.input_path(name), implicit_input=spec.input is not None)
             if spec.input is None:  # a named input's InputLayer has its name; no layer may take it
@@ -71,10 +73,10 @@ class Expander:
     # ------------------------------------------------------------ what blocks call
 
     def add(self, layer: Layer, inputs, name: str, *, at: Optional[str] = None,
-            sized_by: Optional[str] = None) -> Tensor:
+            sized_by: Optional[str] = None, grows_by: Optional[str] = None) -> Tensor:
         """Add one layer (see :meth:`Graph.add`); ``inputs`` is a tensor or a list of them."""
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        return self.graph.add(layer, inputs, name, at=at, sized_by=sized_by)
+        return self.graph.add(layer, inputs, name, at=at, sized_by=sized_by, grows_by=grows_by)
 
     def fail(self, message: str, at: Optional[str] = None) -> None:
         self.graph.fail(message, at)
@@ -140,6 +142,20 @@ class Expander:
         if handle is not None:
             self._check_free(handle, at, path)
         out = inputs[0]
+        self._enclosing.append(handle)
+        try:
+            out = self._copies(block, path, inputs, handle, prefix, at, top)
+        finally:
+            self._enclosing.pop()
+        self.handles[out.node] = (handle or prefix, path)  # the outermost block whose output it is
+        if handle is not None:
+            self._claim(handle, at, out, original=path)
+        return out
+
+    def _copies(self, block: BlockBase, path: SpecPath, inputs: list[Tensor], handle: Optional[str], prefix: str,
+                at: SpecPath, top: bool) -> Tensor:
+        """Expand every copy of a (repeated) block; the copies chain, and each claims its name NAME_k."""
+        out = inputs[0]
         for k in range(block.repeat):
             copy = block if k == 0 else block.later_copy()
             copy_prefix = prefix if block.repeat == 1 else f"{prefix}_{k + 1}"
@@ -151,9 +167,6 @@ class Expander:
             if copy_handle is not None:
                 self._claim(copy_handle, at, out, what="the copy name", original=path)
             inputs = [out]
-        self.handles.setdefault(out.node, (handle or prefix, path))
-        if handle is not None:
-            self._claim(handle, at, out, original=path)
         return out
 
     def _expand(self, block: BlockBase, path: SpecPath, inputs: list[Tensor], prefix: str, top: bool,
@@ -187,6 +200,9 @@ class Expander:
             return entry.tensor
         if own is not None and (ref == own or ref.startswith(own + "_") and ref[len(own) + 1:].isdigit()):
             raise SpecError(f"{ref!r} is this block's own name: a block takes the output of an earlier block", at)
+        if ref in self._enclosing:
+            raise SpecError(f"{ref!r} is the block this one is inside, whose output is not made yet; a block inside "
+                            "it starts from its input, or refers to an earlier name", at)
         raise SpecError(_unknown_reference(self.spec, ref, block_path, self.scope.visible()), at)
 
     def _check_free(self, name: str, at: SpecPath, path: SpecPath, what: str = "block name") -> None:
@@ -267,14 +283,18 @@ def _unknown_reference(spec: ModelSpec, ref: str, block_path: Optional[SpecPath]
 
     match = closest(ref, visible)
     hint = f"; did you mean {match!r}?" if match else ""
+    if re.search(r"_(block\d+|branch\d+_\d+)$", ref):
+        hint += " (a block inside a sequence or parallel can be referred to only by a name it is given)"
     return f"unknown name {ref!r}{hint} (a block name, a copy NAME_k of a repeated block, or a model input)"
 
 
 def _sibling_branches(a: SpecPath, b: SpecPath) -> bool:
     """Whether spec paths ``a`` and ``b`` lie in different branches of one parallel."""
     for n in range(min(len(a), len(b)) - 1):
-        if a[n] == "branches" == b[n] and a[:n] == b[:n]:
-            return a[n + 1] != b[n + 1]
+        if a[:n] != b[:n]:
+            return False
+        if a[n] == "branches" == b[n] and a[n + 1] != b[n + 1]:
+            return True
     return False
 
 

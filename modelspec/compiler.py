@@ -29,7 +29,7 @@ def graph_to_model(graph: Graph, name: str):
         sys.setrecursionlimit(needed)
     tensors = {}
     for k, (input_name, shape) in enumerate(graph.inputs.items()):
-        tensors[input_node(k)] = keras.Input(shape=shape, name=keras_input_name(graph, input_name))
+        tensors[input_node(k)] = keras.Input(shape=shape, name=graph.input_layer_name(input_name))
     for index, node in enumerate(graph.nodes):
         layer = node.layer.to_keras(node.name)
         args = [tensors[i] for i in node.inputs]
@@ -40,22 +40,6 @@ def graph_to_model(graph: Graph, name: str):
                         outputs[0] if len(outputs) == 1 else outputs, name=name)
     check_model(model, graph)
     return model
-
-
-def keras_input_name(graph: Graph, name: str) -> str:
-    """The InputLayer's name: the input's, unless a layer took it (``input_1``, ``input_2``, ... then).
-
-    Only v1's implicit input, named ``input``, can clash: ``input`` is a valid
-    block name, and Keras refuses a model in which two layers share a name,
-    so the name of the one layer the spec does not name must give way. The
-    static pass refuses layer names that clash with named (v2) inputs.
-    """
-    taken = {node.name for node in graph.nodes}
-    candidate, n = name, 0
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}_{n}"
-    return candidate
 
 
 def check_model(model, graph: Graph) -> None:

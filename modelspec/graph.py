@@ -117,14 +117,18 @@ class Graph:
         """Raise a :class:`SpecError` at the current block, or at its field ``at``."""
         raise SpecError(message, self._where.path + ((at,) if at else ()))
 
-    def add(self, layer: Layer, inputs: Sequence[Tensor], name: str,
-            *, at: Optional[str] = None, sized_by: Optional[str] = None) -> Tensor:
+    def add(self, layer: Layer, inputs: Sequence[Tensor], name: str, *, at: Optional[str] = None,
+            sized_by: Optional[str] = None, grows_by: Optional[str] = None) -> Tensor:
         """Add ``layer`` named ``name`` on ``inputs``; return its output.
 
-        ``at`` names the field of the current block that a shape problem blames
-        (a window that does not fit: ``kernel_size``), ``sized_by`` the one a
-        budget overrun blames (``filters``); both come from ``Block.field``.
+        Fields of the current block to blame (from ``Block.field``): ``at`` for a
+        shape problem (a window that does not fit: ``kernel_size``), ``sized_by``
+        for the parameter budget (``filters``), ``grows_by`` for the activation
+        budget (default: ``sized_by``; an upsampling's ``size``).
         """
+        if name in self.inputs:
+            self.fail(f"layer name {name!r} is already used by model input {name!r}; rename the block or the input",
+                      "name")
         if name in self.layer_names:
             self.fail(f"layer name {name!r} is already used by another block; give the blocks distinct names",
                       "name")
@@ -136,27 +140,27 @@ class Graph:
         trainable, non_trainable = layer.param_counts(shapes)
         node = Node(name, layer, tuple(t.node for t in inputs), shape, trainable, non_trainable,
                     layer.macs(shapes, shape), self._where.block, self._where.path)
-        self._check_budget(node, sized_by)
+        self._check_budget(node, sized_by, grows_by or sized_by)
         self.nodes.append(node)
         self.layer_names.add(name)
         return Tensor(len(self.nodes) - 1, shape)
 
-    def _check_budget(self, node: Node, sized_by: Optional[str]) -> None:
+    def _check_budget(self, node: Node, sized_by: Optional[str], grows_by: Optional[str]) -> None:
         b = self.budget
         if len(self.nodes) + 1 > b.max_layers:
             self.fail(f"the model would have more than {b.max_layers:,} layers "
-                      "(the limit; raise it with --max-layers)", "repeat" if self._where.repeats else None)
+                      "(raise the limit with --max-layers)", "repeat" if self._where.repeats else None)
         self.total_params += node.params
         if self.total_params > b.max_params:
             self.fail(f"the model would have more than {b.max_params:,} parameters "
-                      f"({self.total_params:,} by layer {node.name}; the limit, raise it with --max-params)",
+                      f"({self.total_params:,} with layer {node.name}; raise the limit with --max-params)",
                       sized_by)
         values = count_elements(node.output_shape)
         self.activation_bytes += (values or 0) * BYTES_PER_VALUE
         if self.activation_bytes > b.max_activation_bytes:
             self.fail(f"activations for one sample would take more than {b.max_activation_bytes:,} bytes "
-                      f"({self.activation_bytes:,} by layer {node.name}; the limit, raise it with "
-                      "--max-activation-bytes)", sized_by)
+                      f"({self.activation_bytes:,} with layer {node.name}; raise the limit with "
+                      "--max-activation-bytes)", grows_by)
 
     # ------------------------------------------------------------------ reading
 
@@ -191,9 +195,25 @@ class Graph:
                     depth[parent] = max(depth[parent], depth[n] + 1)
         return sorted(index, key=lambda n: (-depth[n], index[n]))
 
+    def input_layer_name(self, name: str) -> str:
+        """The name of model input ``name``'s InputLayer: the input's, unless a layer took it (then
+        ``input_1``, ``input_2``, ...).
+
+        Only v1's implicit input, named ``input``, can clash: ``input`` is a valid
+        block name, and Keras refuses a model in which two layers share a name,
+        so the name of the one layer the spec does not name gives way. The
+        static pass refuses layer names that clash with named (v2) inputs.
+        """
+        taken = {node.name for node in self.nodes}
+        candidate, n = name, 0
+        while candidate in taken:
+            n += 1
+            candidate = f"{name}_{n}"
+        return candidate
+
     def source_name(self, node: int) -> str:
-        """The layer (or model input) name of a node index."""
-        return self.input_name(node) if node < 0 else self.nodes[node].name
+        """The layer (or InputLayer) name of a node index, as the built model names it."""
+        return self.input_layer_name(self.input_name(node)) if node < 0 else self.nodes[node].name
 
     def summary(self, name: str) -> dict:
         """The ``summary --json`` document of the contract (v2)."""

@@ -307,7 +307,7 @@ class Flatten(Layer):
         return keras.layers.Flatten(name=name)
 
 
-def _positive_axis(axis: int, rank: int) -> int:
+def axis_index(axis: int, rank: int) -> int:
     """A Keras axis (counting the batch axis as 0; -1 is the last) as an index into a sample's shape."""
     index = axis - 1 if axis > 0 else rank + axis
     if axis == 0 or not 0 <= index < rank:
@@ -332,7 +332,7 @@ class Concatenate(Layer):
 
     def output_shape(self, inputs):
         _same_rank(inputs, "concatenate")
-        index = _positive_axis(self.axis, len(inputs[0]))
+        index = axis_index(self.axis, len(inputs[0]))
         out = list(inputs[0])
         for shape in inputs[1:]:
             for i, (a, b) in enumerate(zip(out, shape)):

@@ -266,7 +266,7 @@ def _out_of_bounds(e: _Error) -> Problem:
 
 
 def _not_a_size_or_batch_norm(e: _Error) -> Problem:
-    """The custom errors of the int-or-pair and bool-or-settings unions (see fields.py)."""
+    """The custom errors of the size, batch-norm and input-shape unions (see fields.py)."""
     integral = type(e.value) is float and e.value.is_integer() and e.kind == "size_type"
     hint = f"; write {int(e.value)}" if integral else ""
     return Problem(f"{e.msg}, not {describe(e.value)}{hint}", e.path)
@@ -291,6 +291,7 @@ _HANDLERS = {
     **dict.fromkeys(_BOUNDS, _out_of_bounds),
     "size_type": _not_a_size_or_batch_norm,
     "batch_norm_type": _not_a_size_or_batch_norm,
+    "shape_type": _not_a_size_or_batch_norm,
     "value_error": _value_error,
 }
 

@@ -3,10 +3,10 @@
 import copy
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .blocks import AnyBlock, block_class_of, child_lists
-from .errors import SpecError, SpecPath
+from .errors import Problem, SpecError, SpecPath
 from .fields import Activation, BatchNorm, Initializer, InputShape, Name
 from .source import Source
 
@@ -55,13 +55,6 @@ class ModelSpec(BaseModel):
 
     _source: Optional[Source] = PrivateAttr(None)
 
-    @model_validator(mode="after")
-    def _one_way_to_give_inputs(self) -> "ModelSpec":
-        # (neither of them is reported by parse_spec, with the other missing fields)
-        if self.input is not None and self.inputs is not None:
-            raise ValueError("give either 'input' (one input) or 'inputs' (several named ones), not both")
-        return self
-
     def input_shapes(self) -> dict[str, tuple]:
         """Model input name -> shape, in order (a v1 ``input`` is named ``input``)."""
         if self.inputs is None:
@@ -99,8 +92,14 @@ def parse_spec(source: Source) -> ModelSpec:
             defaults = Defaults.model_validate(data["defaults"])
         except ValidationError as e:
             raise _spec_error(e.errors(include_url=False), data["defaults"], ("defaults",), source) from None
-        data["blocks"] = _apply_defaults(data.get("blocks"), defaults)
+        # the values as written (a batch_norm mapping keeps only its own keys, so a family block's own
+        # epsilon survives `defaults: {batch_norm: {momentum: 0.9}}`), now known to be valid
+        written = {k: v for k, v in data["defaults"].items() if getattr(defaults, k) is not None}
+        data["blocks"] = _apply_defaults(data.get("blocks"), written)
     # 'input' and 'inputs' are each optional, but one of them is required: reported as a missing 'input'
+    if "input" in data and "inputs" in data:
+        raise SpecError(Problem("give either 'input' (one input) or 'inputs' (several named ones), not both",
+                                ("inputs",), at_key=True)).located(source)
     no_input = [] if "input" in data or "inputs" in data else [_MISSING_INPUT]
     try:
         spec = ModelSpec.model_validate(data)
@@ -129,11 +128,10 @@ def _spec_error(errors: list[dict], data: Any, path: tuple, source: Source) -> S
     return spec_error(errors, data, path, source, models=_MODELS).located(source)
 
 
-def _apply_defaults(blocks: Any, defaults: Defaults) -> Any:
+def _apply_defaults(blocks: Any, values: dict) -> Any:
     """Copy each default into every block (at any depth) whose type has that optional field and lacks it."""
     if not isinstance(blocks, list):
         return blocks
-    values = defaults.model_dump(exclude_none=True)
     return [_with_defaults(block, values) for block in blocks]
 
 

@@ -15,7 +15,10 @@ computed by the code under test:
   Recognition" (ICLR 2015), table 1, configurations D (VGG16) and E (VGG19).
 * Szegedy et al., "Going deeper with convolutions" (CVPR 2015), table 1
   (GoogLeNet) and section 5 ("22 layers deep when counting only layers with
-  parameters").
+  parameters"; the structure of the two auxiliary classifiers).
+* Ronneberger, Fischer & Brox, "U-Net: Convolutional Networks for Biomedical
+  Image Segmentation" (MICCAI 2015), figure 1 (every feature map's size) and
+  section 2 ("In total the network has 23 convolutional layers").
 
 The static checks use the contract's own output, ``modelspec summary --json``
 (no TensorFlow). Tests that build Keras models are marked ``slow``.
@@ -206,10 +209,13 @@ def rows_with_inputs():
 
 
 def test_googlenet_spec_blocks_are_table_1_rows_in_order():
+    """Table 1's rows in order, then the two auxiliary heads of section 5."""
     names = [block["name"] for block in summary_json("googlenet")["blocks"]]
     expected = [name for row in TABLE_1 for name in row.blocks]
     # the flatten between dropout and linear is not a row of the table
-    assert names == expected[:-1] + ["flatten", expected[-1]]
+    main = expected[:-1] + ["flatten", expected[-1]]
+    aux = [f"{head}_{step.name}" for head in AUX_HEADS for step in SECTION_5]
+    assert names == main + aux
     assert summary_json("googlenet")["input_shape"] == list(PAPER_INPUT)
 
 
@@ -268,6 +274,95 @@ def test_googlenet_is_22_layers_deep():
         before = max((depth[j] for j in node.inputs if j in depth), default=0)
         depth[i] = before + (node.layer.keras_class in WEIGHTED)
     assert depth[graph.outputs[0][1].node] == PAPER_DEPTH
+
+
+# --------------------------------------------------------------------------- GoogLeNet, section 5
+
+class AuxStep(NamedTuple):
+    """One step of the "extra network on the side" (Szegedy et al. 2015, section 5)."""
+
+    text: str                     # the paper's words
+    name: str                     # the spec's layer: HEAD_NAME (BVLC Caffe names, "/" -> "_")
+    keras_class: str
+    shape: Optional[tuple] = None  # output shape; None: 4x4 x the channels of the module it branches off
+
+
+# Section 5, the auxiliary classifiers, in order. The flatten is not in the paper (Caffe's
+# InnerProduct flattens implicitly): 4x4x128 = 2048 features.
+SECTION_5 = [
+    AuxStep("An average pooling layer with 5x5 filter size and stride 3, resulting in an 4x4x512 "
+            "output for the (4a), and 4x4x528 for the (4d) stage", "ave_pool", "AveragePooling2D"),
+    AuxStep("A 1x1 convolution with 128 filters for dimension reduction and rectified linear activation",
+            "conv", "Conv2D", (4, 4, 128)),
+    AuxStep("(flatten)", "flatten", "Flatten", (4 * 4 * 128,)),
+    AuxStep("A fully connected layer with 1024 units and rectified linear activation", "fc", "Dense", (1024,)),
+    AuxStep("A dropout layer with 70% ratio of dropped outputs", "drop_fc", "Dropout", (1024,)),
+    AuxStep("A linear layer with softmax loss as the classifier (predicting the same 1000 classes as the "
+            "main classifier ...)", "classifier", "Dense", (1000,)),
+]
+AUX_DROPOUT = 0.7
+# head -> (the inception module it sits on, that module's output channels: table 1 / section 5)
+AUX_HEADS = {"loss1": ("inception_4a", 512), "loss2": ("inception_4d", 528)}
+# Model outputs in order: the main classifier (table 1's "linear"), then the heads on 4a and 4d.
+GOOGLENET_OUTPUTS = ["loss3_classifier", "loss1_classifier", "loss2_classifier"]
+
+
+def aux_expected(head: str) -> list[tuple[str, str, list, int]]:
+    """(layer, class, output shape, params) of one head, from section 5's figures alone."""
+    _, channels = AUX_HEADS[head]
+    rows, features = [], None
+    for step in SECTION_5:
+        shape = step.shape or (4, 4, channels)
+        if step.name == "conv":  # 1x1 kernel: channels x 128 weights + 128 biases
+            params = channels * shape[-1] + shape[-1]
+        elif step.keras_class == "Dense":
+            params = features * shape[0] + shape[0]
+        else:
+            params = 0
+        rows.append((f"{head}_{step.name}", step.keras_class, list(shape), params))
+        features = math.prod(shape)
+    return rows
+
+
+def ancestors(layer: str) -> set[str]:
+    """Every layer (and model input) that ``layer`` depends on, from the summary's ``inputs``."""
+    inputs = {row["name"]: row["inputs"] for row in summary_json("googlenet")["layers"]}
+    seen: set[str] = set()
+    todo = list(inputs[layer])
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(inputs.get(name, ()))  # a model input has no entry
+    return seen
+
+
+def test_googlenet_outputs_are_the_main_and_the_two_auxiliary_classifiers():
+    """Section 5: both heads predict "the same 1000 classes as the main classifier"."""
+    outputs = summary_json("googlenet")["outputs"]
+    assert outputs == [{"name": name, "shape": [1000]} for name in GOOGLENET_OUTPUTS]
+    assert summary_json("googlenet")["output_shape"] == [1000]  # the first output's: the main one
+
+
+@pytest.mark.parametrize("head", sorted(AUX_HEADS))
+def test_googlenet_auxiliary_heads_follow_section_5(head):
+    module, _ = AUX_HEADS[head]
+    layers = [row for row in summary_json("googlenet")["layers"] if row["block"].startswith(f"{head}_")]
+    assert [(r["name"], r["class"], r["output_shape"], r["params"]) for r in layers] == aux_expected(head)
+    # chained in order, the first on the module's output (its last layer, the concat)
+    module_output = [row["name"] for row in summary_json("googlenet")["layers"] if row["block"] == module][-1]
+    assert [r["inputs"] for r in layers] == [[module_output]] + [[r["name"]] for r in layers[:-1]]
+
+
+def test_googlenet_auxiliary_heads_leave_the_main_path_alone():
+    """The main classifier depends on no auxiliary layer; each head on its module and itself only."""
+    aux = {name for head in AUX_HEADS for name, *_ in aux_expected(head)}
+    assert not ancestors(GOOGLENET_OUTPUTS[0]) & aux
+    for head, (module, _) in AUX_HEADS.items():
+        module_output = [row["name"] for row in summary_json("googlenet")["layers"] if row["block"] == module][-1]
+        own = {name for name, *_ in aux_expected(head)}
+        upstream = ancestors(module_output) | {module_output}
+        assert ancestors(f"{head}_classifier") == upstream | (own - {f"{head}_classifier"})
 
 
 # --------------------------------------------------------------------------- built models
@@ -416,14 +511,25 @@ def test_vgg19_has_keras_applications_layers(keras):
 
 
 @pytest.mark.slow
-def test_googlenet_builds_with_table_1_output_sizes(keras):
+def test_googlenet_builds_with_table_1_and_section_5_figures(keras):
+    """Table 1's module sizes; three 1000-way outputs; the heads' layers as section 5 says."""
     model = modelspec.build(spec_path("googlenet"))
     assert model.count_params() == summary_json("googlenet")["params"]["total"]
     for row in TABLE_1:
         if row.type.startswith("inception"):
             (block,) = row.blocks
             assert tuple(model.get_layer(f"{block}_concat").output.shape[1:]) == row.output
-    assert tuple(model.output.shape[1:]) == (math.prod(TABLE_1[-1].output),)
+    assert [tuple(t.shape[1:]) for t in model.outputs] == [(math.prod(TABLE_1[-1].output),)] * 3
+    assert [t is model.get_layer(name).output for t, name in zip(model.outputs, GOOGLENET_OUTPUTS)] == [True] * 3
+    for head in AUX_HEADS:
+        for name, _, shape, params in aux_expected(head):
+            layer = model.get_layer(name)
+            assert (tuple(layer.output.shape[1:]), layer.count_params()) == (tuple(shape), params), name
+        pool = model.get_layer(f"{head}_ave_pool").get_config()
+        assert (pool["pool_size"], pool["strides"], pool["padding"]) == ((5, 5), (3, 3), "valid")
+        assert [model.get_layer(f"{head}_{s}").get_config()["activation"] for s in ("conv", "fc", "classifier")] \
+            == ["relu", "relu", "softmax"]
+        assert model.get_layer(f"{head}_drop_fc").get_config()["rate"] == AUX_DROPOUT
 
 
 # --------------------------------------------------------------------------- ResNet-20 (CIFAR-10), JSON
@@ -453,6 +559,149 @@ def test_resnet20_json_spec_builds_with_the_static_figures():
     model = modelspec.build(SPECS / "resnet20_cifar.json")
     assert model.count_params() == data["params"]["total"]
     keras.backend.clear_session()
+
+
+# --------------------------------------------------------------------------- U-Net, figure 1
+
+# Ronneberger, Fischer & Brox, "U-Net: Convolutional Networks for Biomedical Image
+# Segmentation" (MICCAI 2015), figure 1 (sizes and channels printed at every
+# feature map; legend: the arrow types below) and section 2 (the rules behind them).
+CONV3 = "conv 3x3, ReLU"      # unpadded: x-y size - 2
+POOL = "max pool 2x2"         # stride 2: x-y size / 2
+UP = "up-conv 2x2"            # x-y size x 2, half the channels (section 2)
+CROP = "copy and crop"
+CONCAT = "concatenation"      # section 2: "a concatenation with the correspondingly cropped feature map"
+CONV1 = "conv 1x1"
+ARROW_CLASS = {CONV3: "Conv2D", POOL: "MaxPooling2D", UP: "Conv2DTranspose", CROP: "Cropping2D",
+               CONCAT: "Concatenate", CONV1: "Conv2D"}
+ARROW_KERNEL = {CONV3: 3, UP: 2, CONV1: 1}
+
+UNET_INPUT = (572, 572, 1)     # figure 1: "input image tile", 572x572, one channel
+UNET_OUTPUT = (388, 388, 2)    # figure 1: "output segmentation map", 388x388, two classes
+UNET_CONV_LAYERS = 23          # section 2: "In total the network has 23 convolutional layers"
+
+# (layer, arrow, output size from figure 1, inputs): every layer of the network.
+FIGURE_1 = [
+    ("enc1_1", CONV3, (570, 570, 64), ["input"]),
+    ("enc1_2", CONV3, (568, 568, 64), ["enc1_1"]),
+    ("pool1", POOL, (284, 284, 64), ["enc1_2"]),
+    ("enc2_1", CONV3, (282, 282, 128), ["pool1"]),
+    ("enc2_2", CONV3, (280, 280, 128), ["enc2_1"]),
+    ("pool2", POOL, (140, 140, 128), ["enc2_2"]),
+    ("enc3_1", CONV3, (138, 138, 256), ["pool2"]),
+    ("enc3_2", CONV3, (136, 136, 256), ["enc3_1"]),
+    ("pool3", POOL, (68, 68, 256), ["enc3_2"]),
+    ("enc4_1", CONV3, (66, 66, 512), ["pool3"]),
+    ("enc4_2", CONV3, (64, 64, 512), ["enc4_1"]),
+    ("pool4", POOL, (32, 32, 512), ["enc4_2"]),
+    ("bottom_1", CONV3, (30, 30, 1024), ["pool4"]),
+    ("bottom_2", CONV3, (28, 28, 1024), ["bottom_1"]),
+    ("up4", UP, (56, 56, 512), ["bottom_2"]),
+    ("crop4", CROP, (56, 56, 512), ["enc4_2"]),      # 64 -> 56
+    ("cat4", CONCAT, (56, 56, 1024), ["crop4", "up4"]),
+    ("dec4_1", CONV3, (54, 54, 512), ["cat4"]),
+    ("dec4_2", CONV3, (52, 52, 512), ["dec4_1"]),
+    ("up3", UP, (104, 104, 256), ["dec4_2"]),
+    ("crop3", CROP, (104, 104, 256), ["enc3_2"]),    # 136 -> 104
+    ("cat3", CONCAT, (104, 104, 512), ["crop3", "up3"]),
+    ("dec3_1", CONV3, (102, 102, 256), ["cat3"]),
+    ("dec3_2", CONV3, (100, 100, 256), ["dec3_1"]),
+    ("up2", UP, (200, 200, 128), ["dec3_2"]),
+    ("crop2", CROP, (200, 200, 128), ["enc2_2"]),    # 280 -> 200
+    ("cat2", CONCAT, (200, 200, 256), ["crop2", "up2"]),
+    ("dec2_1", CONV3, (198, 198, 128), ["cat2"]),
+    ("dec2_2", CONV3, (196, 196, 128), ["dec2_1"]),
+    ("up1", UP, (392, 392, 64), ["dec2_2"]),
+    ("crop1", CROP, (392, 392, 64), ["enc1_2"]),     # 568 -> 392
+    ("cat1", CONCAT, (392, 392, 128), ["crop1", "up1"]),
+    ("dec1_1", CONV3, (390, 390, 64), ["cat1"]),
+    ("dec1_2", CONV3, (388, 388, 64), ["dec1_1"]),
+    ("segmentation_map", CONV1, UNET_OUTPUT, ["dec1_2"]),
+]
+# "copy and crop": the contracting map, cut evenly to the up-convolution's size (figure 1's sizes):
+# (crop layer, contracting size, expansive size); a side loses (contracting - expansive) / 2.
+UNET_CROPS = [("crop4", 64, 56), ("crop3", 136, 104), ("crop2", 280, 200), ("crop1", 568, 392)]
+
+
+def unet_expected_params(name: str) -> int:
+    """A layer's params from its arrow and the channels of figure 1 alone: k*k*in*out + out."""
+    shapes = {row[0]: row[2] for row in FIGURE_1} | {"input": UNET_INPUT}
+    _, arrow, shape, inputs = next(row for row in FIGURE_1 if row[0] == name)
+    if arrow not in ARROW_KERNEL:
+        return 0
+    channels_in = sum(shapes[i][-1] for i in inputs)
+    return ARROW_KERNEL[arrow] ** 2 * channels_in * shape[-1] + shape[-1]
+
+
+def test_unet_feature_maps_match_figure_1():
+    """Every layer: class (the figure's arrow), output size, inputs and params as figure 1 draws them."""
+    data = summary_json("unet")
+    assert data["inputs"] == {"input": list(UNET_INPUT)}
+    assert data["outputs"] == [{"name": "segmentation_map", "shape": list(UNET_OUTPUT)}]
+    actual = {r["name"]: (r["class"], r["output_shape"], r["inputs"], r["params"]) for r in data["layers"]}
+    expected = {name: (ARROW_CLASS[arrow], list(shape), inputs, unet_expected_params(name))
+                for name, arrow, shape, inputs in FIGURE_1}
+    assert actual == expected
+
+
+@pytest.mark.parametrize("crop,contracting,expansive", UNET_CROPS, ids=[c[0] for c in UNET_CROPS])
+def test_unet_copy_and_crop_sizes(crop, contracting, expansive):
+    """Each crop takes the contracting map of figure 1's size and leaves the up-convolution's size."""
+    layers = {r["name"]: r for r in summary_json("unet")["layers"]}
+    (source,) = layers[crop]["inputs"]
+    assert layers[source]["output_shape"][:2] == [contracting, contracting]
+    assert layers[crop]["output_shape"][:2] == [expansive, expansive]
+    (concat,) = [r for r in layers.values() if crop in r["inputs"]]
+    up = [layers[i] for i in concat["inputs"] if i != crop]
+    assert [r["class"] for r in up] == ["Conv2DTranspose"]
+    assert up[0]["output_shape"][:2] == [expansive, expansive]
+    assert (contracting - expansive) % 2 == 0  # an even cut: the same on both sides
+
+
+def test_unet_has_23_convolutional_layers():
+    classes = [r["class"] for r in summary_json("unet")["layers"]]
+    assert classes.count("Conv2D") + classes.count("Conv2DTranspose") == UNET_CONV_LAYERS
+
+
+@pytest.mark.slow
+def test_unet_builds_with_figure_1_output(keras):
+    """Built at figure 1's 572x572 (a symbolic build: no image is run through it)."""
+    model = modelspec.build(spec_path("unet"))
+    assert tuple(model.input.shape[1:]) == UNET_INPUT
+    assert [tuple(t.shape[1:]) for t in model.outputs] == [UNET_OUTPUT]
+    convs = [layer for layer in model.layers if type(layer).__name__ in ("Conv2D", "Conv2DTranspose")]
+    assert len(convs) == UNET_CONV_LAYERS
+    for name, arrow, shape, _ in FIGURE_1:
+        layer = model.get_layer(name)
+        assert tuple(layer.output.shape[1:]) == shape, name
+        if arrow in ARROW_KERNEL:  # ReLU on the 3x3 convolutions only (section 2, figure 1's legend)
+            config = layer.get_config()
+            k = ARROW_KERNEL[arrow]
+            assert (config["kernel_size"], config["padding"]) == ((k, k), "valid"), name
+            assert config["activation"] == ("relu" if arrow == CONV3 else "linear"), name
+            if arrow == UP:
+                assert config["strides"] == (2, 2), name
+    for name, contracting, expansive in UNET_CROPS:
+        side = (contracting - expansive) // 2
+        assert model.get_layer(name).get_config()["cropping"] == ((side, side), (side, side)), name
+
+
+@pytest.mark.slow
+def test_unet_runs_on_a_smaller_tile(keras):
+    """The smallest tile the figure's rules allow, run through the model: 188x188 -> 4x4x2.
+
+    By section 2's rules (a valid 3x3 conv: -2; pool: /2; up-conv: x2):
+    188 -> 186 -> 184, 92 -> 90 -> 88, 44 -> 42 -> 40, 20 -> 18 -> 16, 8 -> 6 -> 4 (bottom);
+    up 8 -> 6 -> 4 at every level (crops 16 -> 8, 40 -> 8, 88 -> 8, 184 -> 8: the same 4, 16, 40
+    and 88 a side as at 572). On a tile that does not fit, a concat does not (568: 55 vs 54 at cat4).
+    """
+    text = Path(spec_path("unet")).read_text(encoding="utf-8")
+    assert text.count("shape: [572, 572, 1]") == 1
+    model = modelspec.build(modelspec.loads(text.replace("shape: [572, 572, 1]", "shape: [188, 188, 1]"), "unet188"))
+    assert tuple(model.get_layer("bottom_2").output.shape[1:]) == (4, 4, 1024)
+    y = np.asarray(model(np.random.default_rng(0).standard_normal((1, 188, 188, 1), dtype=np.float32)))
+    assert y.shape == (1, 4, 4, UNET_OUTPUT[2])
+    assert np.isfinite(y).all() and float(y.std()) > 0
 
 
 def summary_json_path(path: Path) -> dict:

@@ -51,9 +51,9 @@ def test_the_worked_figures_are_the_static_pass_figures():
 
 
 @pytest.mark.parametrize("flag, limit, message", [
-    ("--max-params", VGG_PARAMS, f"more than {VGG_PARAMS - 1:,} parameters ({VGG_PARAMS:,} by layer block1_conv2"),
+    ("--max-params", VGG_PARAMS, f"more than {VGG_PARAMS - 1:,} parameters ({VGG_PARAMS:,} with layer block1_conv2"),
     ("--max-activation-bytes", VGG_ACTIVATION_BYTES,
-     f"more than {VGG_ACTIVATION_BYTES - 1:,} bytes ({VGG_ACTIVATION_BYTES:,} by layer block1_pool"),
+     f"more than {VGG_ACTIVATION_BYTES - 1:,} bytes ({VGG_ACTIVATION_BYTES:,} with layer block1_pool"),
     ("--max-layers", VGG_LAYERS, f"more than {VGG_LAYERS - 1:,} layers"),
 ])
 def test_each_budget_is_exact_and_named(tmp_path, capsys, flag, limit, message):
@@ -133,7 +133,7 @@ def test_a_billion_filters_is_refused_by_the_static_pass(tmp_path, capsys):
     column = BILLION_FILTERS.splitlines()[4].index("1000000000") + 1
     assert status == 1
     assert line.startswith(f"{tmp_path / 'spec.yaml'}:5:{column}: error: blocks[0].filters: ")
-    assert f"more than {Budget().max_params:,} parameters ({BILLION_PARAMS:,} by layer block1_conv1" in line
+    assert f"more than {Budget().max_params:,} parameters ({BILLION_PARAMS:,} with layer block1_conv1" in line
     print(f"refused in {elapsed * 1000:.1f} ms")
     assert elapsed < 2  # milliseconds in practice; loose for a loaded machine
 
@@ -195,5 +195,5 @@ def test_activation_memory_of_a_huge_input(tmp_path, capsys):
     status, out, err = run(tmp_path, text, capsys=capsys)
     # the conv's output: 100000 * 100000 * 8 floats of 4 bytes
     assert status == 1
-    assert f"({100_000 * 100_000 * 8 * 4:,} by layer block1;" in err
+    assert f"({100_000 * 100_000 * 8 * 4:,} with layer block1;" in err
     assert "blocks[0].filters" in err

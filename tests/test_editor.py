@@ -137,6 +137,53 @@ SCRATCH = {
     "completion": VGG_INPUT + "  - type: vgg\n    filters: 64\n    \n",
 }
 
+# v2: blocks inside composites. DEEP wraps one block (its lines indented by 20 columns) at depth 3:
+# in a parallel branch, in a sequence, in a parallel branch.
+DEEP = VGG_INPUT + """\
+  - {type: conv, filters: 8, kernel_size: 1}
+  - type: parallel
+    merge: concat
+    branches:
+      - []
+      - - type: sequence
+          blocks:
+            - {type: conv, filters: 4, kernel_size: 1}
+            - type: parallel
+              merge: add
+              branches:
+                - []
+                - - %s
+"""
+
+
+def deep(*lines: str) -> str:
+    """DEEP with a block of these lines (the first after its '- ')."""
+    return DEEP % ("\n" + " " * 20).join(lines)
+
+
+# name -> (document body, the line the typo is on, the unknown property, the block's type, its first line,
+#          the required field the typo hides, or None)
+NESTED_TYPOS = {
+    "deep_typo": (deep("type: conv", "filters: 4", "kernal_size: 3", "padding: same"),
+                  "kernal_size: 3", "kernal_size", "conv", "- - type: conv", "kernel_size"),
+    "branch_typo": (VGG_INPUT + "  - type: parallel\n    merge: concat\n    branches:\n      - []\n"
+                    "      - - type: dense_block\n          layers: 2\n          growth: 4\n",
+                    "growth: 4", "growth", "dense_block", "type: dense_block", None),
+    "sequence_typo": (VGG_INPUT + "  - type: sequence\n    blocks:\n      - type: preact_bottleneck\n"
+                      "        filters: 4\n        stride: 2\n",
+                      "stride: 2", "stride", "preact_bottleneck", "type: preact_bottleneck", None),
+}
+SCRATCH.update({name: body for name, (body, *_rest) in NESTED_TYPOS.items()})
+SCRATCH["deep_unknown_type"] = deep("type: conv_transpos", "filters: 4")
+# completion on the empty key line (the last line), inside blocks nested in composites
+NESTED_COMPLETION = {
+    "deep_completion": (deep("type: dense_block", "layers: 2", ""), "dense_block", {"type", "layers"}),
+    "branch_completion": (VGG_INPUT + "  - type: parallel\n    merge: concat\n    branches:\n      - []\n"
+                          "      - - type: conv_transpose\n          filters: 4\n          kernel_size: 2\n"
+                          "          \n", "conv_transpose", {"type", "filters", "kernel_size"}),
+}
+SCRATCH.update({name: body for name, (body, *_rest) in NESTED_COMPLETION.items()})
+
 
 class Document:
     def __init__(self, uri: str, text: str):
@@ -228,3 +275,51 @@ def test_completion_in_a_vgg_block_offers_its_missing_fields(lsp, docs):
     assert {"convs", "kernel_size", "pool_size", "activation", "batch_norm"} <= labels, sorted(labels)
     assert not labels & {"type", "filters"}, f"offers fields already there: {sorted(labels)}"
     assert not labels & fields_of_other_blocks("vgg"), f"offers other blocks' fields: {sorted(labels)}"
+
+
+# -- v2: blocks nested in parallel branches and sequences ---------------------------------------
+
+@pytest.mark.parametrize("name", sorted(NESTED_TYPOS))
+def test_typo_in_a_nested_block_is_blamed_on_that_block(docs, name):
+    _, needle, prop, block_type, first_line, hidden = NESTED_TYPOS[name]
+    doc = docs[name]
+    expected = {f"Property {prop} is not allowed."} | ({f'Missing property "{hidden}".'} if hidden else set())
+    by_message = {d["message"]: d for d in doc.diagnostics}
+    assert set(by_message) == expected, doc.report()
+    typo = by_message[f"Property {prop} is not allowed."]["range"]["start"]
+    line = doc.line(needle)
+    assert (typo["line"], typo["character"]) == (line, doc.text.splitlines()[line].index(prop)), doc.report()
+    if hidden:
+        assert by_message[f'Missing property "{hidden}".']["range"]["start"]["line"] == doc.line(first_line)
+    foreign = fields_of_other_blocks(block_type) | {n for tag, n in block_defs().items() if tag != block_type}
+    for d in doc.diagnostics:
+        words = set(re.findall(r"\w+", json.dumps([d["message"], d.get("source"), d.get("data")])))
+        assert not words & foreign, f"mentions other block types' fields {sorted(words & foreign)}:\n{doc.report()}"
+
+
+def test_unknown_block_type_at_depth_lists_the_valid_ones(docs):
+    doc = docs["deep_unknown_type"]
+    assert len(doc.diagnostics) == 1, doc.report()
+    (diag,) = doc.diagnostics
+    assert diag["range"]["start"]["line"] == doc.line("type: conv_transpos"), doc.report()
+    assert diag["message"].startswith("Value is not accepted. Valid values: "), doc.report()
+    valid = re.findall(r'"([a-z0-9_]+)"', diag["message"])
+    assert sorted(valid) == sorted(block_types()), doc.report()
+
+
+@pytest.mark.parametrize("name", sorted(NESTED_COMPLETION))
+def test_completion_in_a_nested_block_offers_its_fields(lsp, docs, name):
+    _, block_type, present = NESTED_COMPLETION[name]
+    doc = docs[name]
+    assert doc.diagnostics == [], doc.report()
+    lines = doc.text.splitlines()
+    line = len(lines) - 1
+    assert lines[line].strip() == ""  # the empty key line under the block's last field
+    result = lsp.request("textDocument/completion", {"textDocument": {"uri": doc.uri},
+                                                     "position": {"line": line, "character": len(lines[line])}})
+    items = result["items"] if isinstance(result, dict) else result
+    labels = {item["label"] for item in items}
+    missing = set(block_class(block_type).model_fields) - present
+    assert missing <= labels, f"missing {sorted(missing - labels)} from {sorted(labels)}"
+    assert not labels & present, f"offers fields already there: {sorted(labels & present)}"
+    assert not labels & fields_of_other_blocks(block_type), f"offers other blocks' fields: {sorted(labels)}"

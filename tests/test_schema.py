@@ -1,5 +1,12 @@
-"""The exported JSON Schema: current, self-describing, and blaming the right block."""
+"""The exported JSON Schema: current, self-describing, and blaming the right block.
 
+v2 (spec-v2 section 2) makes blocks recursive: a ``sequence`` holds blocks and each ``parallel``
+branch holds blocks, any of them composites. The schema expresses that with one ``Block``
+definition that every place a block may stand refers to; the tests below hold it to that at
+depth, and hold pydantic and the schema to one verdict on graph specs.
+"""
+
+import copy
 import json
 
 import jsonschema
@@ -9,6 +16,11 @@ import modelspec
 from modelspec.cli import main
 from modelspec.schema import json_schema, schema_text
 from conftest import ROOT, SPECS
+from modelspec.blocks import block_class, block_types
+from modelspec.errors import SpecError
+from modelspec.loader import parse_text
+from modelspec.spec import ModelSpec, parse_spec
+from test_bad_specs import SCHEMA_RULES
 
 SCHEMA_FILE = ROOT / "schemas" / "modelspec.schema.json"
 BUNDLED = sorted(p for p in SPECS.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
@@ -106,9 +118,260 @@ def test_unknown_block_type_lists_the_valid_ones():
     assert errors[0].validator == "enum" and "inception" in errors[0].validator_value
 
 
-def test_bundled_contract_copy_is_current():
-    # docs/spec-v1.md is the published copy of the project's contract (../shared/spec-v1.md).
-    shared = ROOT.parent / "shared" / "spec-v1.md"
-    if not shared.is_file():
-        pytest.skip("the shared contract is not beside this checkout")
-    assert (ROOT / "docs" / "spec-v1.md").read_text() == shared.read_text()
+# --------------------------------------------------------------------------- v2: recursive blocks
+
+# One valid instance of every block type, with the fields spec-v2 gives it. Names inside merges need
+# not resolve: name resolution is the static pass's, and neither validator here runs it.
+EXAMPLES = {
+    "activation": {"type": "activation", "activation": "relu"},
+    "add": {"type": "add", "inputs": ["a", "b"]},
+    "average": {"type": "average", "inputs": ["a", "b", "c"]},
+    "avg_pool": {"type": "avg_pool", "pool_size": 2},
+    "batch_norm": {"type": "batch_norm", "epsilon": 0.001, "center": False},
+    "bottleneck": {"type": "bottleneck", "filters": 4},
+    "concat": {"type": "concat", "inputs": ["a", "b"], "axis": 1},
+    "conv": {"type": "conv", "filters": 4, "kernel_size": 3},
+    "conv_transpose": {"type": "conv_transpose", "filters": 4, "kernel_size": 2, "strides": 2,
+                       "batch_norm": {"center": True, "scale": False}},
+    "crop": {"type": "crop", "cropping": [[1, 2], [3, 4]]},
+    "dense": {"type": "dense", "units": 10},
+    "dense_block": {"type": "dense_block", "layers": 2, "growth_rate": 8},
+    "dropout": {"type": "dropout", "rate": 0.1},
+    "flatten": {"type": "flatten"},
+    "global_avg_pool": {"type": "global_avg_pool", "keepdims": True},
+    "global_max_pool": {"type": "global_max_pool"},
+    "inception": {"type": "inception", "conv1x1": 4, "conv3x3": 4, "conv5x5": 4},
+    "max_pool": {"type": "max_pool"},
+    "maximum": {"type": "maximum", "inputs": ["a", "b"]},
+    "multiply": {"type": "multiply", "inputs": ["a", "b"]},
+    "parallel": {"type": "parallel", "merge": "add", "branches": [[], [{"type": "conv", "filters": 3,
+                                                                          "kernel_size": 1}]]},
+    "preact_bottleneck": {"type": "preact_bottleneck", "filters": 4, "shortcut": "projection"},
+    "reshape": {"type": "reshape", "shape": [-1, 4]},
+    "residual": {"type": "residual", "filters": 4},
+    "sequence": {"type": "sequence", "blocks": [{"type": "max_pool"}]},
+    "subtract": {"type": "subtract", "inputs": ["a", "b"]},
+    "transition": {"type": "transition", "reduction": 0.5},
+    "upsample": {"type": "upsample", "size": [2, 1], "interpolation": "bilinear"},
+    "vgg": {"type": "vgg", "filters": 4},
+    "zero_padding": {"type": "zero_padding", "padding": [[1, 0], [0, 1]]},
+}
+
+
+def _spec(blocks: list) -> dict:
+    return {"name": "m", "input": {"shape": [32, 32, 3]}, "blocks": blocks}
+
+
+def nested(block: dict) -> dict:
+    """``block`` at depth 3: in a parallel branch, in a sequence, in a parallel branch."""
+    return _spec([
+        {"type": "parallel", "merge": "concat", "branches": [
+            [],
+            [{"type": "sequence", "blocks": [
+                {"type": "conv", "filters": 4, "kernel_size": 1},
+                {"type": "parallel", "merge": "add", "branches": [[], [block]]},
+            ]}],
+        ]},
+    ])
+
+
+# where the block sits in nested(), as jsonschema's error.absolute_path
+NESTED_AT = ["blocks", 0, "branches", 1, 0, "blocks", 1, "branches", 1, 0]
+
+
+def pydantic_accepts(data: dict) -> bool:
+    try:
+        parse_spec(parse_text(json.dumps(data), "<spec>", as_json=True))
+    except SpecError:
+        return False
+    return True
+
+
+def test_examples_cover_every_block_type():
+    assert sorted(EXAMPLES) == sorted(block_types())
+    assert all(example["type"] == tag for tag, example in EXAMPLES.items())
+
+
+def test_every_place_a_block_stands_refers_to_the_one_block_definition():
+    schema = json_schema()
+    defs = schema["$defs"]
+    block = {"$ref": "#/$defs/Block"}
+    assert schema["properties"]["blocks"]["items"] == block
+    assert defs["SequenceBlock"]["properties"]["blocks"]["items"] == block
+    assert defs["ParallelBlock"]["properties"]["branches"]["items"]["items"] == block
+    # the dispatcher has one rule per registered type, each pointing at that type's own model
+    rules = {rule["if"]["properties"]["type"]["const"]: rule["then"]["$ref"] for rule in defs["Block"]["allOf"]}
+    assert rules == {tag: f"#/$defs/{block_class(tag).__name__}" for tag in block_types()}
+    assert defs["Block"]["properties"]["type"]["enum"] == block_types()
+
+
+@pytest.mark.parametrize("tag", sorted(EXAMPLES))
+def test_any_block_validates_inside_nested_composites(tag):
+    """A parallel branch holds any block: each type, at depth 3, is valid for both validators."""
+    data = nested(EXAMPLES[tag])
+    assert list(validator().iter_errors(data)) == []
+    assert pydantic_accepts(data)
+
+
+@pytest.mark.parametrize("tag", sorted(EXAMPLES))
+def test_any_block_with_an_unknown_field_is_refused_inside_nested_composites(tag):
+    """The same blocks with one unknown key: refused by both, so depth 3 is really validated."""
+    data = nested({**EXAMPLES[tag], "colour": "red"})
+    errors = list(validator().iter_errors(data))
+    assert errors and all(list(e.absolute_path)[:len(NESTED_AT)] == NESTED_AT for e in errors)
+    assert not pydantic_accepts(data)
+
+
+def test_three_deep_parallels_validate():
+    """parallel in a sequence in a parallel in a sequence in a parallel: any depth, one definition."""
+    inner = {"type": "parallel", "merge": "maximum", "branches": [[], [{"type": "activation",
+                                                                         "activation": "relu"}]]}
+    for _ in range(2):
+        inner = {"type": "parallel", "merge": "add", "branches": [[], [{"type": "sequence", "blocks": [inner]}]]}
+    data = _spec([inner])
+    validator().validate(data)
+    assert pydantic_accepts(data)
+    broken = copy.deepcopy(data)
+    deepest = broken["blocks"][0]["branches"][1][0]["blocks"][0]["branches"][1][0]["blocks"][0]
+    deepest["merge"] = "max"
+    (error,) = validator().iter_errors(broken)
+    assert list(error.absolute_path) == ["blocks", 0, "branches", 1, 0, "blocks", 0, "branches", 1, 0, "blocks", 0,
+                                         "merge"]
+    assert error.validator == "enum" and "maximum" in error.validator_value
+
+
+# --------------------------------------------------------------------------- every field is described
+
+
+def _model_schemas():
+    """(pydantic model, its schema object) for the top level, every block and every nested settings model."""
+    from modelspec.fields import BatchNormConfig, KerasAppsBatchNormConfig
+    from modelspec.spec import Defaults, InputSpec
+
+    schema = json_schema()
+    yield ModelSpec, schema
+    for model in (InputSpec, Defaults, BatchNormConfig, KerasAppsBatchNormConfig):
+        yield model, schema["$defs"][model.__name__]
+    for tag in block_types():
+        cls = block_class(tag)
+        yield cls, schema["$defs"][cls.__name__]
+
+
+def test_every_model_field_is_in_the_schema_with_its_description():
+    """Walking $defs reaches every field: each model's schema lists exactly its fields, each described
+    (the same text as the pydantic Field, which is what an editor's hover shows)."""
+    problems = []
+    for model, sub in _model_schemas():
+        properties = sub["properties"]
+        extra = {"$schema"} if model is ModelSpec else set()
+        if set(properties) != set(model.model_fields) | extra:
+            problems.append(f"{model.__name__}: schema {sorted(properties)} vs fields {sorted(model.model_fields)}")
+        for name, field in model.model_fields.items():
+            description = properties.get(name, {}).get("description", "")
+            if not description or description != field.description:
+                problems.append(f"{model.__name__}.{name}: {description!r}")
+            elif len(description.split()) < 2:
+                problems.append(f"{model.__name__}.{name}: a one-word description {description!r}")
+    assert problems == []
+
+
+def test_every_definition_is_described():
+    """Hovering a block (not a field) shows its model's description too."""
+    undescribed = [name for name, sub in json_schema()["$defs"].items() if not sub.get("description")]
+    assert undescribed == []
+
+
+# --------------------------------------------------------------------------- blame at depth
+
+# (block with a mistake, the field the mistake is in, what best_match's message names, error path tail)
+DEEP_MISTAKES = [
+    ({"type": "conv", "filters": 4, "kernal_size": 3}, "'kernal_size' was unexpected", []),
+    ({"type": "vgg", "filter": 4}, "'filter' was unexpected", []),
+    ({"type": "conv_transpose", "filters": 4, "kernel_size": 2, "stride": 2}, "'stride' was unexpected", []),
+    ({"type": "dense_block", "layers": 2, "growth": 4}, "'growth' was unexpected", []),
+    ({"type": "preact_bottleneck", "filters": 4, "stride": 2}, "'stride' was unexpected", []),
+    ({"type": "transition", "reduce": 0.5}, "'reduce' was unexpected", []),
+    ({"type": "crop", "cropping": "all"}, "'all' is not valid", ["cropping"]),
+    ({"type": "upsample", "interpolation": "bicubic"}, "'bicubic' is not one of ['nearest', 'bilinear']",
+     ["interpolation"]),
+    ({"type": "conv", "filters": "4", "kernel_size": 1}, "'4' is not of type 'integer'", ["filters"]),
+    ({"type": "parallel", "merge": "add", "branchs": [[], []]}, "'branchs' was unexpected", []),
+    ({"type": "concat", "inputs": ["a", "b"], "axis": "channels"}, "'channels' is not of type 'integer'",
+     ["axis"]),
+]
+
+
+def _rule_types(error) -> list[str]:
+    """The block types whose if/then rule the error's schema path went through, outermost first."""
+    rules = json_schema()["$defs"]["Block"]["allOf"]
+    path = list(error.absolute_schema_path)
+    return [rules[path[i + 1]]["if"]["properties"]["type"]["const"]
+            for i in range(len(path) - 2) if path[i] == "allOf" and path[i + 2] == "then"]
+
+
+@pytest.mark.parametrize("block, message, tail", DEEP_MISTAKES, ids=lambda v: v["type"] if isinstance(v, dict)
+                         else None)
+def test_mistake_at_depth_3_is_blamed_on_that_blocks_own_schema(block, message, tail):
+    errors = list(validator().iter_errors(nested(block)))
+    best = jsonschema.exceptions.best_match(errors)
+    assert list(best.absolute_path) == NESTED_AT + tail, best
+    assert message in best.message, best.message
+    # through parallel, sequence, parallel, then the block's own rule; every error goes through it too
+    assert _rule_types(best) == ["parallel", "sequence", "parallel", block["type"]]
+    assert all(_rule_types(e)[-1] == block["type"] for e in errors), [e.message for e in errors]
+    others = set().union(*(block_class(t).model_fields for t in block_types() if t != block["type"]))
+    foreign = others - set(block_class(block["type"]).model_fields)
+    assert not any(f"'{name}'" in e.message for e in errors for name in foreign), [e.message for e in errors]
+
+
+def test_unknown_type_at_depth_3_lists_the_valid_ones():
+    (error,) = validator().iter_errors(nested({"type": "conv_transpos", "filters": 4}))
+    assert list(error.absolute_path) == NESTED_AT + ["type"]
+    assert error.validator == "enum" and error.validator_value == block_types()
+
+
+# --------------------------------------------------------------------------- one verdict on graph specs
+
+
+GRAPH_SPECS = {
+    # both accept (the static pass would refuse the last two: a dangling 'side', an unknown 'nowhere')
+    "squeeze-excite": (True, _spec([{"type": "conv", "filters": 8, "kernel_size": 1, "name": "x"},
+                                    {"type": "parallel", "merge": "multiply", "branches": [[], [
+                                        {"type": "global_avg_pool", "keepdims": True},
+                                        {"type": "conv", "filters": 8, "kernel_size": 1, "activation": "sigmoid"}]]}])),
+    "two-inputs": (True, {"name": "m", "inputs": {"image": {"shape": [32, 32, 3]}, "meta": {"shape": [8]}},
+                          "blocks": [{"type": "global_avg_pool", "input": "image", "name": "p"},
+                                     {"type": "concat", "inputs": ["p", "meta"]}], "outputs": ["block2"]}),
+    "dangling": (True, _spec([{"type": "conv", "filters": 8, "kernel_size": 1, "name": "side"},
+                              {"type": "conv", "filters": 8, "kernel_size": 1, "input": "input"}])),
+    "unknown-reference": (True, _spec([{"type": "dense", "units": 2, "input": "nowhere"}])),
+    # both refuse
+    "input-and-inputs": (False, {**_spec([{"type": "flatten"}]), "inputs": {"x": {"shape": [4]}}}),
+    "neither-input": (False, {"name": "m", "blocks": [{"type": "flatten"}]}),
+    "empty-outputs": (False, {**_spec([{"type": "flatten"}]), "outputs": []}),
+    "merge-of-one": (False, _spec([{"type": "add", "inputs": ["input"]}])),
+    "merge-with-input": (False, _spec([{"type": "add", "inputs": ["input", "input"], "input": "input"}])),
+    "parallel-of-one-branch": (False, _spec([{"type": "parallel", "merge": "add", "branches": [[]]}])),
+    "branch-not-a-list": (False, _spec([{"type": "parallel", "merge": "add", "branches": [[], {"type": "flatten"}]}])),
+    "empty-sequence": (False, _spec([{"type": "sequence", "blocks": []}])),
+    "dense-block-batch-norm-false": (False, _spec([{"type": "dense_block", "layers": 1, "batch_norm": False}])),
+    "bad-reference-name": (False, _spec([{"type": "dense", "units": 2, "input": "1st"}])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAPH_SPECS))
+def test_graph_spec_gets_one_verdict(name):
+    expected, data = GRAPH_SPECS[name]
+    assert (pydantic_accepts(data), validator().is_valid(data)) == (expected, expected), (
+        [e.message for e in validator().iter_errors(data)])
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in SCHEMA_RULES])
+def test_schema_refuses_what_pydantic_refuses(case):
+    """Rules beyond types that the schema states too (see test_bad_specs.SCHEMA_RULES): maxItems 2 for
+    subtract's inputs; repeat 1 for merges; axis only with merge: concat (if/then); reshape sizes
+    >= 1 or -1, with -1 at most once (maxContains)."""
+    source = parse_text(case.text, "<spec>")
+    with pytest.raises(SpecError):
+        parse_spec(source)
+    assert not validator().is_valid(source.data)

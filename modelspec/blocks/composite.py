@@ -9,11 +9,12 @@ prefixed with the copy's name.
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from .. import layers
 from ..graph import Tensor
 from .base import Block
+from .merge import check_axis
 from .registry import register
 
 MERGES = {"concat": layers.Concatenate, "add": layers.Add, "multiply": layers.Multiply,
@@ -54,6 +55,12 @@ class ParallelBlock(Block):
     axis: int = Field(-1, strict=True, description="The concat axis, as Keras counts it (0 is the batch axis, "
                       "-1 the channels); only for merge: concat.")
 
+    # the axis validator below, said to editors too: another merge keeps axis -1
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"merge": {"not": {"const": "concat"}}}, "required": ["merge"]},
+        "then": {"properties": {"axis": {"const": -1}}},
+    })
+
     @field_validator("axis")
     @classmethod
     def _axis_needs_concat(cls, axis: int, info: ValidationInfo) -> int:
@@ -64,6 +71,8 @@ class ParallelBlock(Block):
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
+        if self.merge == "concat":
+            check_axis(g, self, x, prefix)
         outputs = g.branches(self.branches, x, "branches", lambda i, j: f"{prefix}_branch{i}_{j}")
         merge = layers.Concatenate(self.axis) if self.merge == "concat" else MERGES[self.merge]()
         return g.add(merge, outputs, f"{prefix}_{self.merge}", at=self.field("branches"))

@@ -19,7 +19,9 @@ class MergeBlock(BlockBase):
 
     inputs: list[Name] = Field(min_length=2, description="The blocks (or model inputs) whose outputs are "
                                "merged, in order.")
-    repeat: PositiveInt = Field(1, description="Must be 1: a merge takes its inputs once.")
+    # the validator below words the error; the schema says the same to editors
+    repeat: PositiveInt = Field(1, description="Must be 1: a merge takes its inputs once.",
+                                json_schema_extra={"maximum": 1})
 
     @field_validator("repeat")
     @classmethod
@@ -84,6 +86,8 @@ class SubtractLayer(MergeBlock):
     layer = layers.Subtract
     exactly = 2
     type: Literal["subtract"] = Field(description="A Subtract merge layer (exactly two inputs).")
+    inputs: list[Name] = Field(min_length=2, description="The two blocks (or model inputs): the first minus "
+                               "the second.", json_schema_extra={"maxItems": 2})
 
 
 @register
@@ -97,3 +101,15 @@ class ConcatLayer(MergeBlock):
 
     def make_layer(self) -> layers.Layer:
         return layers.Concatenate(self.axis)
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        check_axis(g, self, inputs[0], prefix)
+        return super().expand(g, inputs, prefix)
+
+
+def check_axis(g, block, x: Tensor, prefix: str) -> None:
+    """Blame ``block``'s ``axis`` when it is no axis of ``x`` (before its inputs' shapes are compared)."""
+    try:
+        layers.axis_index(block.axis, len(x.shape))
+    except layers.ShapeProblem as e:
+        g.fail(f"{prefix}: {e}", block.field("axis"))

@@ -52,7 +52,8 @@ class ConvTransposeLayer(Block, ConvOptions):
             self.filters, pair(self.kernel_size), pair(self.strides), self.padding,
             self.activation if unit.batch_norm is None else "linear", self.use_bias, self.kernel_initializer,
         )
-        x = g.add(conv, x, prefix, at=self.field("kernel_size"), sized_by=self.field("filters"))
+        x = g.add(conv, x, prefix, at=self.field("kernel_size"), sized_by=self.field("filters"),
+                  grows_by=self.field("strides"))
         return x if unit.batch_norm is None else unit.norm_act(g, x, prefix)
 
 
@@ -96,7 +97,8 @@ class ZeroPaddingLayer(Block):
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
-        return g.add(layers.ZeroPadding2D(edges(self.padding)), x, prefix, at=self.field("padding"))
+        padding = self.field("padding")
+        return g.add(layers.ZeroPadding2D(edges(self.padding)), x, prefix, at=padding, grows_by=padding)
 
 
 @register
@@ -122,7 +124,8 @@ class UpsampleLayer(Block):
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
-        return g.add(layers.UpSampling2D(pair(self.size), self.interpolation), x, prefix, at=self.field("size"))
+        size = self.field("size")
+        return g.add(layers.UpSampling2D(pair(self.size), self.interpolation), x, prefix, at=size, grows_by=size)
 
 
 class _GlobalPool(Block):
@@ -167,8 +170,12 @@ class ReshapeLayer(Block):
     """A Reshape layer."""
 
     type: Literal["reshape"] = Field(description="A Reshape layer.")
-    shape: list[int] = Field(min_length=1, max_length=8, description="Target shape of each sample (batch axis "
-                             "left out); one size may be -1, inferred from the others.")
+    shape: list[int] = Field(
+        min_length=1, max_length=8, description="Target shape of each sample (batch axis left out); one size "
+        "may be -1, inferred from the others.",
+        # what the validator below checks, said to editors too
+        json_schema_extra={"items": {"anyOf": [{"minimum": 1}, {"const": -1}]},
+                           "contains": {"const": -1}, "minContains": 0, "maxContains": 1})
 
     @field_validator("shape")
     @classmethod
