@@ -98,7 +98,9 @@ class Layer:
 
 
 @dataclass(frozen=True)
-class Conv2D(Layer):
+class _Convolution2D(Layer):
+    """A 2D convolution's settings and weights; subclasses give its output size and MACs."""
+
     filters: int
     kernel_size: tuple[int, int]
     strides: tuple[int, int] = (1, 1)
@@ -106,6 +108,29 @@ class Conv2D(Layer):
     activation: str = "linear"
     use_bias: bool = True
     kernel_initializer: str = "glorot_uniform"
+
+    def param_counts(self, inputs):
+        kh, kw = self.kernel_size
+        return (kh * kw * inputs[0][-1] * self.filters + (self.filters if self.use_bias else 0), 0)
+
+    def _kernel_macs(self, inputs, positions: Optional[int]) -> Optional[int]:
+        """One kernel application (kh × kw × in × filters) at each of ``positions``."""
+        if positions is None:
+            return None
+        kh, kw = self.kernel_size
+        return positions * kh * kw * inputs[0][-1] * self.filters
+
+    def to_keras(self, name):
+        import keras
+
+        return getattr(keras.layers, self.keras_class)(
+            self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
+            activation=self.activation, use_bias=self.use_bias,
+            kernel_initializer=keras_initializer(self.kernel_initializer), name=name,
+        )
+
+
+class Conv2D(_Convolution2D):
     keras_class: ClassVar[str] = "Conv2D"
 
     def output_shape(self, inputs):
@@ -118,26 +143,8 @@ class Conv2D(Layer):
             self.filters,
         )
 
-    def param_counts(self, inputs):
-        channels = inputs[0][-1]
-        kh, kw = self.kernel_size
-        return (kh * kw * channels * self.filters + (self.filters if self.use_bias else 0), 0)
-
     def macs(self, inputs, output):
-        positions = count_elements(output[:2])
-        if positions is None:
-            return None
-        kh, kw = self.kernel_size
-        return positions * kh * kw * inputs[0][-1] * self.filters
-
-    def to_keras(self, name):
-        import keras
-
-        return keras.layers.Conv2D(
-            self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
-            activation=self.activation, use_bias=self.use_bias,
-            kernel_initializer=keras_initializer(self.kernel_initializer), name=name,
-        )
+        return self._kernel_macs(inputs, count_elements(output[:2]))  # at every output position
 
 
 @dataclass(frozen=True)
@@ -401,17 +408,9 @@ class Subtract(_Elementwise):
     verb: ClassVar[str] = "subtract"
 
 
-@dataclass(frozen=True)
-class Conv2DTranspose(Layer):
+class Conv2DTranspose(_Convolution2D):
     """A transposed convolution ("up-convolution"): each input position spreads a kernel over the output."""
 
-    filters: int
-    kernel_size: tuple[int, int]
-    strides: tuple[int, int] = (1, 1)
-    padding: str = "valid"
-    activation: str = "linear"
-    use_bias: bool = True
-    kernel_initializer: str = "glorot_uniform"
     keras_class: ClassVar[str] = "Conv2DTranspose"
 
     def output_shape(self, inputs):
@@ -427,25 +426,8 @@ class Conv2DTranspose(Layer):
         return (length(h, self.kernel_size[0], self.strides[0]),
                 length(w, self.kernel_size[1], self.strides[1]), self.filters)
 
-    def param_counts(self, inputs):
-        kh, kw = self.kernel_size
-        return (kh * kw * inputs[0][-1] * self.filters + (self.filters if self.use_bias else 0), 0)
-
     def macs(self, inputs, output):
-        positions = count_elements(inputs[0][:2])
-        if positions is None:
-            return None
-        kh, kw = self.kernel_size
-        return positions * kh * kw * inputs[0][-1] * self.filters
-
-    def to_keras(self, name):
-        import keras
-
-        return keras.layers.Conv2DTranspose(
-            self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
-            activation=self.activation, use_bias=self.use_bias,
-            kernel_initializer=keras_initializer(self.kernel_initializer), name=name,
-        )
+        return self._kernel_macs(inputs, count_elements(inputs[0][:2]))  # at every input position
 
 
 @dataclass(frozen=True)
