@@ -5,7 +5,10 @@ this only proves that ``python benchmarks/run.py`` works, so that its numbers
 can be re-measured at any time.
 """
 
+import functools
+import importlib.util
 import json
+import re
 import subprocess
 import sys
 
@@ -16,13 +19,15 @@ from conftest import ROOT
 SCRIPT = ROOT / "benchmarks" / "run.py"
 
 MEASUREMENTS = {
-    "check_time", "check_memory", "batch_validation", "scaling_flatness", "scaling_largest",
-    "build_vgg16", "build_resnet50", "runtime_train_step", "runtime_inference",
+    "check_time", "check_memory", "check_time_densenet121", "batch_validation", "scaling_flatness",
+    "scaling_largest", "graph_scaling_flatness", "build_vgg16", "build_resnet50", "runtime_train_step",
+    "runtime_inference", "runtime_train_step_densenet121", "runtime_train_step_inception_v3",
 }
+INFORMATIONAL = {"graph_scaling_largest"}  # a value, no target
 MACHINE_KEYS = {"cpu_model", "cpu_count", "memory_bytes", "python", "tensorflow", "keras"}
 
 
-@pytest.mark.slow  # imports TensorFlow and builds VGG16 and ResNet50 at 32x32 (about a minute)
+@pytest.mark.slow  # imports TensorFlow; builds VGG16, ResNet50, DenseNet121 and InceptionV3 small (about 2 minutes)
 def test_quick_dry_run_reports_every_measurement(tmp_path):
     output = tmp_path / "results.json"
     proc = subprocess.run(
@@ -44,8 +49,51 @@ def test_quick_dry_run_reports_every_measurement(tmp_path):
         assert isinstance(row["ratio"], (int, float)) and row["ratio"] > 0, name
         assert isinstance(row["passed"], bool), name
         assert row["target"], name
+    for name in INFORMATIONAL:
+        assert rows[name]["error"] is None, (name, rows[name]["error"])
+        assert isinstance(rows[name]["value"], (int, float)) and rows[name]["value"] > 0, name
     assert rows["build_vgg16"]["details"]["params_equal"] is True
     assert rows["build_resnet50"]["details"]["params_equal"] is True
+    for name in ("runtime_train_step", "runtime_train_step_densenet121", "runtime_train_step_inception_v3"):
+        assert rows[name]["details"]["same_weights"] is True, name
+    assert rows["check_time_densenet121"]["details"]["command"][-1] == "specs/densenet121.yaml"
+
+
+@functools.lru_cache(maxsize=None)
+def load_script():
+    """benchmarks/run.py as a module (it imports no TensorFlow at import time)."""
+    spec = importlib.util.spec_from_file_location("benchmark_run", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("blocks", [1, 6, 7, 8, 13, 14, 15, 100])
+def test_synthetic_graph_specs_are_valid_graphs(blocks):
+    """The graph-scaling specs validate at every size (whole units, and units plus a remainder of
+    chained batch norms): no dangling output, no bad reference (spec-v2.md section 1), and the
+    spec has exactly ``blocks`` top-level blocks."""
+    import modelspec
+
+    run = load_script()
+    text = run.synthetic_graph_spec(blocks)
+    assert len(re.findall(r"^  - ", text, re.M)) == blocks
+    modelspec.loads(text, f"graph_{blocks}.yaml")
+    if blocks >= run.GRAPH_UNIT_BLOCKS:  # a unit holds every graph feature the issue names
+        for feature in ("input: input", "type: add, inputs: [a0, b0]", "type: concat, inputs: [c0, e0]",
+                        "type: parallel", "branches: [[],", "type: sequence"):
+            assert feature in text, feature
+
+
+def test_a_dangling_synthetic_graph_is_rejected():
+    """Negative control for the test above: concatenating d0 instead of e0 leaves e0's output
+    unused, which spec-v2.md section 1 makes an error; the static pass rejects it."""
+    import modelspec
+
+    text = load_script().synthetic_graph_spec(7).replace("inputs: [c0, e0]", "inputs: [c0, d0]")
+    with pytest.raises(modelspec.SpecError, match="never used"):
+        modelspec.loads(text, "dangling.yaml")
 
 
 def test_unknown_group_is_a_usage_error(tmp_path):
