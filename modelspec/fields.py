@@ -58,15 +58,6 @@ Activation = Annotated[Literal[ACTIVATIONS], Schema(  # type: ignore[valid-type]
     lambda h: core_schema.literal_schema(list(ACTIVATIONS)))]
 """One of :data:`ACTIVATIONS`, as ``Literal[ACTIVATIONS]`` would check it."""
 
-# Keras 3 initializers usable by name on a convolution or dense kernel.
-INITIALIZERS = (
-    "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
-    "lecun_uniform", "orthogonal", "random_normal", "random_uniform", "truncated_normal",
-    "variance_scaling", "zeros", "ones", "constant",
-)
-Initializer = Annotated[Literal[INITIALIZERS], Schema(  # type: ignore[valid-type]
-    lambda h: core_schema.literal_schema(list(INITIALIZERS)))]
-
 Padding = Annotated[Literal["valid", "same"], Schema(lambda h: core_schema.literal_schema(["valid", "same"]))]
 
 
@@ -183,14 +174,20 @@ def _true_or_config(value) -> Optional[str]:
     return "config" if isinstance(value, (dict, BatchNormConfig)) else None
 
 
-AlwaysBatchNorm = Annotated[Union[bool, KerasAppsBatchNormConfig], Schema(
-    lambda h: core_schema.tagged_union_schema(
-        {"bool": core_schema.literal_schema([True]), "config": h.generate_schema(KerasAppsBatchNormConfig)},
-        discriminator=_true_or_config,
-        custom_error_type="batch_norm_type",
-        custom_error_message="this block always has batch norm: must be true or a mapping "
-        "{epsilon: ..., momentum: ...}",
-    ))]
+def always_batch_norm(config: type[BatchNormConfig]):
+    """The batch norm of a family block, which always has it: ``true`` (``config()``'s settings) or a
+    mapping whose unset keys take ``config``'s defaults; ``false`` is refused."""
+    return Annotated[Union[bool, config], Schema(
+        lambda h: core_schema.tagged_union_schema(
+            {"bool": core_schema.literal_schema([True]), "config": h.generate_schema(config)},
+            discriminator=_true_or_config,
+            custom_error_type="batch_norm_type",
+            custom_error_message="this block always has batch norm: must be true or a mapping "
+            "{epsilon: ..., momentum: ...}",
+        ))]
+
+
+AlwaysBatchNorm = always_batch_norm(KerasAppsBatchNormConfig)
 """The batch norm of a family block, which always has it: ``true`` or settings (epsilon 1.001e-5)."""
 
 
@@ -217,3 +214,8 @@ InputShape = Annotated[Union[tuple[Optional[int], Optional[int], int], tuple[int
         custom_error_message="must be [height, width, channels] (height and width may be null) or [features]",
     ))]
 """A model input's shape, batch axis left out: a map ``[h, w, c]`` or a vector ``[features]``."""
+
+
+# Initializers live in their own module (names and classes with arguments); re-exported here,
+# at the end, because that module builds on Schema above.
+from .initializers import INITIALIZERS, Initializer  # noqa: E402

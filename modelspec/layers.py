@@ -53,18 +53,11 @@ def count_elements(shape: Shape) -> Optional[int]:
     return math.prod(shape)
 
 
-def keras_initializer(name: str):
-    """The Keras initializer a spec names.
+def keras_initializer(value):
+    """The Keras initializer of a spec's name or ``{class: ...}`` mapping (see :mod:`modelspec.initializers`)."""
+    from .initializers import to_keras
 
-    Keras 3 cannot make ``"constant"`` from its name alone
-    (``Constant.from_config`` needs a ``value``: a KeyError), so it becomes
-    ``Constant()`` — Keras' own default value, 0. Every other name is passed on.
-    """
-    import keras
-
-    if name == "constant":
-        return keras.initializers.Constant()
-    return name
+    return to_keras(value)
 
 
 @dataclass(frozen=True)
@@ -107,7 +100,7 @@ class _Convolution2D(Layer):
     padding: str = "valid"
     activation: str = "linear"
     use_bias: bool = True
-    kernel_initializer: str = "glorot_uniform"
+    kernel_initializer: object = "glorot_uniform"  # a name or an initializers.InitializerClass
 
     def param_counts(self, inputs):
         kh, kw = self.kernel_size
@@ -130,21 +123,133 @@ class _Convolution2D(Layer):
         )
 
 
+def dilated(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
+    """The window a dilated kernel spans: ``k + (k - 1)(d - 1)`` along each axis."""
+    return tuple(k + (k - 1) * (d - 1) for k, d in zip(kernel, dilation))
+
+
+def _dilated_window(shape: Shape, kernel, strides, dilation, padding: str) -> tuple[Optional[int], Optional[int]]:
+    if max(strides) > 1 and max(dilation) > 1:
+        raise ShapeProblem(f"strides {list(strides)} and dilation_rate {list(dilation)} cannot both exceed 1 "
+                           "(Keras refuses the combination)")
+    span = dilated(kernel, dilation)
+    what = "kernel" if span == tuple(kernel) else f"dilated kernel (window {span[0]}x{span[1]})"
+    return (window_output(shape[0], span[0], strides[0], padding, what),
+            window_output(shape[1], span[1], strides[1], padding, what))
+
+
+@dataclass(frozen=True)
 class Conv2D(_Convolution2D):
+    """A Conv2D; with ``groups`` each filter sees ``in / groups`` channels; ``dilation_rate`` spreads the kernel."""
+
+    groups: int = 1
+    dilation_rate: tuple[int, int] = (1, 1)
     keras_class: ClassVar[str] = "Conv2D"
 
     def output_shape(self, inputs):
         (shape,) = inputs
         _require_rank(shape, 3, "Conv2D")
-        h, w, _ = shape
-        return (
-            window_output(h, self.kernel_size[0], self.strides[0], self.padding, "kernel"),
-            window_output(w, self.kernel_size[1], self.strides[1], self.padding, "kernel"),
-            self.filters,
-        )
+        channels = shape[2]
+        if channels % self.groups or self.filters % self.groups:
+            raise ShapeProblem(f"groups={self.groups} must divide both the input channels ({channels}) and the "
+                               f"filters ({self.filters})")
+        return (*_dilated_window(shape, self.kernel_size, self.strides, self.dilation_rate, self.padding),
+                self.filters)
+
+    def param_counts(self, inputs):
+        kh, kw = self.kernel_size
+        per_filter = kh * kw * (inputs[0][-1] // self.groups)
+        return (per_filter * self.filters + (self.filters if self.use_bias else 0), 0)
 
     def macs(self, inputs, output):
-        return self._kernel_macs(inputs, count_elements(output[:2]))  # at every output position
+        positions = count_elements(output[:2])  # at every output position, in / groups channels per filter
+        return None if positions is None else positions * (self.param_counts(inputs)[0] - self.use_bias * self.filters)
+
+    def to_keras(self, name):
+        import keras
+
+        return keras.layers.Conv2D(
+            self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
+            activation=self.activation, use_bias=self.use_bias, groups=self.groups,
+            dilation_rate=self.dilation_rate, kernel_initializer=keras_initializer(self.kernel_initializer),
+            name=name,
+        )
+
+
+@dataclass(frozen=True)
+class DepthwiseConv2D(Layer):
+    """One ``kh × kw`` kernel per input channel (``depth_multiplier`` of them): ``in × dm`` output channels."""
+
+    kernel_size: tuple[int, int]
+    strides: tuple[int, int] = (1, 1)
+    padding: str = "valid"
+    depth_multiplier: int = 1
+    dilation_rate: tuple[int, int] = (1, 1)
+    activation: str = "linear"
+    use_bias: bool = True
+    kernel_initializer: object = "glorot_uniform"
+    keras_class: ClassVar[str] = "DepthwiseConv2D"
+
+    def output_shape(self, inputs):
+        (shape,) = inputs
+        _require_rank(shape, 3, self.keras_class)
+        return (*_dilated_window(shape, self.kernel_size, self.strides, self.dilation_rate, self.padding),
+                shape[2] * self.depth_multiplier)
+
+    def _depthwise_weights(self, channels: int) -> int:
+        kh, kw = self.kernel_size
+        return kh * kw * channels * self.depth_multiplier
+
+    def param_counts(self, inputs):
+        channels = inputs[0][-1]
+        bias = channels * self.depth_multiplier if self.use_bias else 0
+        return (self._depthwise_weights(channels) + bias, 0)
+
+    def macs(self, inputs, output):
+        positions = count_elements(output[:2])
+        return None if positions is None else positions * self._depthwise_weights(inputs[0][-1])
+
+    def to_keras(self, name):
+        import keras
+
+        return keras.layers.DepthwiseConv2D(
+            self.kernel_size, strides=self.strides, padding=self.padding, depth_multiplier=self.depth_multiplier,
+            dilation_rate=self.dilation_rate, activation=self.activation, use_bias=self.use_bias,
+            depthwise_initializer=keras_initializer(self.kernel_initializer), name=name,
+        )
+
+
+@dataclass(frozen=True)
+class SeparableConv2D(DepthwiseConv2D):
+    """A depthwise convolution, then a 1×1 convolution of its ``in × dm`` channels to ``filters``."""
+
+    filters: int = 1
+    keras_class: ClassVar[str] = "SeparableConv2D"
+
+    def output_shape(self, inputs):
+        return super().output_shape(inputs)[:2] + (self.filters,)
+
+    def param_counts(self, inputs):
+        channels = inputs[0][-1]
+        pointwise = channels * self.depth_multiplier * self.filters
+        return (self._depthwise_weights(channels) + pointwise + (self.filters if self.use_bias else 0), 0)
+
+    def macs(self, inputs, output):
+        positions = count_elements(output[:2])
+        if positions is None:
+            return None
+        channels = inputs[0][-1]
+        return positions * (self._depthwise_weights(channels) + channels * self.depth_multiplier * self.filters)
+
+    def to_keras(self, name):
+        import keras
+
+        init = keras_initializer(self.kernel_initializer)
+        return keras.layers.SeparableConv2D(
+            self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
+            depth_multiplier=self.depth_multiplier, dilation_rate=self.dilation_rate, activation=self.activation,
+            use_bias=self.use_bias, depthwise_initializer=init, pointwise_initializer=init, name=name,
+        )
 
 
 @dataclass(frozen=True)
@@ -152,7 +257,7 @@ class Dense(Layer):
     units: int
     activation: str = "linear"
     use_bias: bool = True
-    kernel_initializer: str = "glorot_uniform"
+    kernel_initializer: object = "glorot_uniform"  # a name or an initializers.InitializerClass
     keras_class: ClassVar[str] = "Dense"
 
     def output_shape(self, inputs):
@@ -213,12 +318,118 @@ class Activation(Layer):
 @dataclass(frozen=True)
 class Dropout(Layer):
     rate: float
+    noise_shape: Optional[tuple[Optional[int], ...]] = None  # with the batch axis, as Keras takes it
     keras_class: ClassVar[str] = "Dropout"
+
+    def output_shape(self, inputs):
+        (shape,) = inputs
+        if self.noise_shape is not None:
+            if len(self.noise_shape) != len(shape) + 1:
+                raise ShapeProblem(f"noise_shape {_listed(self.noise_shape)} has {len(self.noise_shape)} sizes; "
+                                   f"the input {format_shape(shape)} has {len(shape) + 1} with the batch axis")
+            for d, n in zip(shape, self.noise_shape[1:]):
+                if n is not None and n != 1 and n != d:
+                    raise ShapeProblem(f"noise_shape {_listed(self.noise_shape)} does not broadcast to the input "
+                                       f"(None, {format_shape(shape)[1:]}: each size must be null, 1 or the input's")
+        return shape
 
     def to_keras(self, name):
         import keras
 
-        return keras.layers.Dropout(self.rate, name=name)
+        if self.noise_shape is None:
+            return keras.layers.Dropout(self.rate, name=name)
+        return keras.layers.Dropout(self.rate, noise_shape=self.noise_shape, name=name)
+
+
+def _listed(shape) -> str:
+    return "[" + ", ".join("null" if d is None else str(d) for d in shape) + "]"
+
+
+@dataclass(frozen=True)
+class ReLU(Layer):
+    """Keras' ReLU layer: ``min(max_value, x)`` above ``threshold``, ``negative_slope × (x - threshold)`` below."""
+
+    max_value: Optional[float] = None
+    negative_slope: float = 0.0
+    threshold: float = 0.0
+    keras_class: ClassVar[str] = "ReLU"
+
+    def to_keras(self, name):
+        import keras
+
+        return keras.layers.ReLU(max_value=self.max_value, negative_slope=self.negative_slope,
+                                 threshold=self.threshold, name=name)
+
+
+@dataclass(frozen=True)
+class LayerNormalization(Layer):
+    """Normalises each sample over its last axis; ``center``/``scale`` learn a per-channel offset and factor."""
+
+    epsilon: float = 0.001
+    center: bool = True
+    scale: bool = True
+    keras_class: ClassVar[str] = "LayerNormalization"
+
+    def param_counts(self, inputs):
+        return ((self.center + self.scale) * inputs[0][-1], 0)
+
+    def to_keras(self, name):
+        import keras
+
+        return keras.layers.LayerNormalization(epsilon=self.epsilon, center=self.center, scale=self.scale, name=name)
+
+
+def _per_channel(value, channels: int, what: str) -> None:
+    if isinstance(value, tuple) and len(value) not in (1, channels):
+        raise ShapeProblem(f"{what} has {len(value)} values; the input has {channels} channels")
+
+
+@dataclass(frozen=True)
+class Rescaling(Layer):
+    """``x × scale + offset``; a list gives one value per channel."""
+
+    scale: object  # a float or a tuple of them
+    offset: object = 0.0
+    keras_class: ClassVar[str] = "Rescaling"
+
+    def output_shape(self, inputs):
+        (shape,) = inputs
+        _per_channel(self.scale, shape[-1], "scale")
+        _per_channel(self.offset, shape[-1], "offset")
+        return shape
+
+    def to_keras(self, name):
+        import keras
+
+        value = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
+        return keras.layers.Rescaling(value(self.scale), value(self.offset), name=name)
+
+
+@dataclass(frozen=True)
+class Normalization(Layer):
+    """``(x - mean) / sqrt(variance)`` on the last axis. Without ``mean`` and ``variance`` the statistics
+    are weights (set by ``adapt`` or by loading): mean and variance per channel and a count."""
+
+    mean: object = None  # None, a float, or a tuple per channel
+    variance: object = None
+    keras_class: ClassVar[str] = "Normalization"
+
+    def output_shape(self, inputs):
+        (shape,) = inputs
+        _per_channel(self.mean, shape[-1], "mean")
+        _per_channel(self.variance, shape[-1], "variance")
+        return shape
+
+    def param_counts(self, inputs):
+        if self.mean is None:
+            return (0, 2 * inputs[0][-1] + 1)  # mean, variance, count: not trainable
+        return (0, 0)
+
+    def to_keras(self, name):
+        import keras
+
+        value = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
+        return keras.layers.Normalization(mean=value(self.mean), variance=value(self.variance), name=name)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from pydantic import BaseModel
 from .blocks import block_class, block_class_of, block_types
 from .errors import Problem, SpecError, SpecPath
 from .fields import NAME_PATTERN, BatchNormConfig
+from .initializers import CLASSES as INITIALIZER_CLASSES
+from .initializers import INITIALIZERS
+from .initializers import UNION_TAGS as INITIALIZER_TAGS
 from .source import Source
 
 Models = dict[SpecPath, type[BaseModel]]
@@ -105,7 +108,7 @@ def _data_path(data: Any, prefix: SpecPath, loc: tuple) -> tuple[SpecPath, Any, 
 
 
 _MISSING = object()
-_UNION_TAGS = ("int", "pair", "pairs", "bool", "config", "map", "features")  # see fields.py
+_UNION_TAGS = ("int", "pair", "pairs", "bool", "config", "map", "features", *INITIALIZER_TAGS)  # see fields.py
 
 
 def describe(value: Any) -> str:
@@ -272,6 +275,19 @@ def _not_a_size_or_batch_norm(e: _Error) -> Problem:
     return Problem(f"{e.msg}, not {describe(e.value)}{hint}", e.path)
 
 
+def _not_an_initializer(e: _Error) -> Problem:
+    """A kernel_initializer that is neither a known name nor a mapping naming a known class."""
+    classes = sorted(INITIALIZER_CLASSES)
+    if isinstance(e.value, dict):
+        name = e.value.get("class")
+        if not isinstance(name, str):
+            return Problem(f"an initializer mapping needs 'class': one of {', '.join(classes)}", e.path)
+        return Problem(f"unknown initializer class {_quoted(name)}{_did_you_mean(name, classes)} "
+                       f"(one of: {', '.join(classes)})", e.path + ("class",))
+    return Problem(f"must be an initializer name ({', '.join(INITIALIZERS)}) or a mapping {{class: NAME, ...}} "
+                   f"naming one of {', '.join(classes)}, not {describe(e.value)}", e.path)
+
+
 def _value_error(e: _Error) -> Problem:
     return Problem(str(e.ctx.get("error", e.msg)), e.path)
 
@@ -292,6 +308,7 @@ _HANDLERS = {
     "size_type": _not_a_size_or_batch_norm,
     "batch_norm_type": _not_a_size_or_batch_norm,
     "shape_type": _not_a_size_or_batch_norm,
+    "initializer_type": _not_an_initializer,
     "value_error": _value_error,
 }
 
@@ -305,6 +322,9 @@ def _known_fields(path: SpecPath, parent: Any, models: Models) -> list[str]:
         return list(BatchNormConfig.model_fields)
     if len(path) == 2 and path[0] == "inputs":
         return list(models[("input",)].model_fields)
+    if isinstance(parent, dict) and parent.get("class") in INITIALIZER_CLASSES:
+        fields = INITIALIZER_CLASSES[parent["class"]].model_fields.items()
+        return [field.alias or name for name, field in fields]
     cls = block_class_of(parent)
     return list(cls.model_fields) if cls is not None else []
 

@@ -8,7 +8,7 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
-from . import composite, densenet, inception, merge, residual, single, vgg  # noqa: F401  (they register)
+from . import composite, densenet, inception, merge, mobile, residual, single, vgg  # noqa: F401  (they register)
 from .base import Block, BlockBase, child_lists
 from .registry import block_class, block_class_of, block_classes, block_types
 

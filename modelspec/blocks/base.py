@@ -156,13 +156,14 @@ class ConvUnit:
 
     def __call__(self, g: "Expander", x: Tensor, name: str, filters: int, kernel_size, *, strides=1,
                  padding: str = "same", activation: Optional[str] = None, use_bias: Optional[bool] = None,
-                 at: Optional[str] = None, sized_by: Optional[str] = None) -> Tensor:
+                 groups: int = 1, dilation_rate=1, at: Optional[str] = None, sized_by: Optional[str] = None,
+                 ) -> Tensor:
         """One unit on ``x``; ``activation``/``use_bias`` override the block's for this unit only."""
         activation = self.activation if activation is None else activation
         conv = Conv2D(
             filters, pair(kernel_size), pair(strides), padding,
             activation if self.batch_norm is None else "linear",
-            self.use_bias if use_bias is None else use_bias, self.kernel_initializer,
+            self.use_bias if use_bias is None else use_bias, self.kernel_initializer, groups, pair(dilation_rate),
         )
         x = g.add(conv, x, name, at=at, sized_by=sized_by)
         if self.batch_norm is not None:

@@ -4,16 +4,17 @@ Each keeps Keras' own defaults unless the contract says otherwise, and its
 layer is named after the entry (``name``, default ``block{N}``).
 """
 
-from typing import ClassVar, Literal, Optional
+from typing import Annotated, ClassVar, Literal, Optional, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .. import layers
 from ..fields import (
-    Activation, BatchNormConfig, Cropping2, Initializer, Padding, Padding2, PositiveInt, Size2, edges, pair,
+    Activation, BatchNorm, BatchNormConfig, Cropping2, Initializer, Padding, Padding2, PositiveInt, Size2,
+    batch_norm_config, edges, pair,
 )
 from ..graph import Tensor
-from .base import Block, ConvOptions
+from .base import Block, ConvOptions, ConvUnit
 from .registry import register
 
 
@@ -27,11 +28,72 @@ class ConvLayer(Block, ConvOptions):
     strides: Size2 = Field(1, description="Strides: an int or [height, width].")
     padding: Padding = Field("valid", description="valid (no padding) or same.")
     activation: Activation = Field("linear", description="Keras activation.")
+    groups: PositiveInt = Field(1, description="Split the input channels into this many groups, each convolved "
+                                "by filters / groups filters; must divide both.")
+    dilation_rate: Size2 = Field(1, description="Spacing between kernel taps (atrous convolution): an int or "
+                                 "[height, width]; cannot exceed 1 together with strides.")
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
+        at = self.field("groups") if self.groups != 1 else self.field("kernel_size")
         return self.conv_unit()(g, x, prefix, self.filters, self.kernel_size, strides=self.strides,
-                                padding=self.padding, at=self.field("kernel_size"), sized_by=self.field("filters"))
+                                padding=self.padding, groups=self.groups, dilation_rate=self.dilation_rate,
+                                at=at, sized_by=self.field("filters"))
+
+
+class _DepthwiseOptions(Block):
+    """The fields depthwise_conv and separable_conv share (Keras' defaults)."""
+
+    kernel_size: Size2 = Field(description="Depthwise window: an int or [height, width].")
+    strides: Size2 = Field(1, description="Strides: an int or [height, width].")
+    padding: Padding = Field("valid", description="valid (no padding) or same.")
+    depth_multiplier: PositiveInt = Field(1, description="Depthwise kernels per input channel.")
+    dilation_rate: Size2 = Field(1, description="Spacing between kernel taps: an int or [height, width]; cannot "
+                                 "exceed 1 together with strides.")
+    activation: Activation = Field("linear", description="Keras activation (after batch norm, when it has one).")
+    use_bias: bool = Field(True, strict=True, description="Whether the layer has a bias.")
+    batch_norm: BatchNorm = Field(
+        False, description="Layer → BatchNormalization → activation when true or {epsilon, momentum, center, scale}.")
+    kernel_initializer: Initializer = Field("glorot_uniform", description="Keras initializer of every kernel "
+                                            "(depthwise and, for separable_conv, pointwise).")
+
+    def _with_norm(self, g, layer, x: Tensor, prefix: str, sized_by: str) -> Tensor:
+        bn = batch_norm_config(self.batch_norm)
+        x = g.add(layer, x, prefix, at=self.field("kernel_size"), sized_by=sized_by)
+        return x if bn is None else ConvUnit(self.activation, bn).norm_act(g, x, prefix)
+
+    def _settings(self) -> dict:
+        return dict(kernel_size=pair(self.kernel_size), strides=pair(self.strides), padding=self.padding,
+                    depth_multiplier=self.depth_multiplier, dilation_rate=pair(self.dilation_rate),
+                    activation=self.activation if self.batch_norm is False else "linear",
+                    use_bias=self.use_bias, kernel_initializer=self.kernel_initializer)
+
+
+@register
+class DepthwiseConvLayer(_DepthwiseOptions):
+    """A DepthwiseConv2D: one kernel per input channel (times depth_multiplier); with batch norm:
+    → BatchNormalization (``NAME_bn``) → activation (``NAME_<act>``)."""
+
+    type: Literal["depthwise_conv"] = Field(description="A DepthwiseConv2D layer.")
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        return self._with_norm(g, layers.DepthwiseConv2D(**self._settings()), x, prefix,
+                               self.field("depth_multiplier"))
+
+
+@register
+class SeparableConvLayer(_DepthwiseOptions):
+    """A SeparableConv2D: a depthwise convolution, then a 1×1 convolution to ``filters``; with batch norm:
+    → BatchNormalization (``NAME_bn``) → activation (``NAME_<act>``)."""
+
+    type: Literal["separable_conv"] = Field(description="A SeparableConv2D layer.")
+    filters: PositiveInt = Field(description="Filters of the pointwise (1×1) convolution.")
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        layer = layers.SeparableConv2D(filters=self.filters, **self._settings())
+        return self._with_norm(g, layer, x, prefix, self.field("filters"))
 
 
 @register
@@ -215,10 +277,100 @@ class DropoutLayer(Block):
     type: Literal["dropout"] = Field(description="A Dropout layer.")
     rate: float = Field(ge=0, lt=1, strict=True, allow_inf_nan=False,
                         description="Fraction of the inputs to drop, 0 <= rate < 1.")
+    noise_shape: Optional[list[Optional[PositiveInt]]] = Field(
+        None, min_length=1, max_length=9, description="Shape of the dropout mask, batch axis first, as Keras takes "
+        "it: null or 1 or the input's size per axis; [null, 1, 1, 1] drops whole samples (stochastic depth).")
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
-        return g.add(layers.Dropout(self.rate), x, prefix)
+        noise = None if self.noise_shape is None else tuple(self.noise_shape)
+        return g.add(layers.Dropout(self.rate, noise), x, prefix, at=self.field("noise_shape"))
+
+
+@register
+class ReluLayer(Block):
+    """Keras' ReLU layer (a class of its own, as MobileNet uses it: ``{type: relu, max_value: 6}`` is ReLU6)."""
+
+    type: Literal["relu"] = Field(description="A ReLU layer.")
+    max_value: Optional[float] = Field(None, ge=0, strict=False, allow_inf_nan=False,
+                                       description="Upper bound of the output (6 for ReLU6); null: none.")
+    negative_slope: float = Field(0.0, ge=0, strict=False, allow_inf_nan=False,
+                                  description="Slope below the threshold (leaky ReLU); 0: none.")
+    threshold: float = Field(0.0, ge=0, strict=False, allow_inf_nan=False,
+                             description="Values below it are zeroed (or scaled by negative_slope).")
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        max_value = None if self.max_value is None else float(self.max_value)
+        return g.add(layers.ReLU(max_value, float(self.negative_slope), float(self.threshold)), x, prefix)
+
+
+@register
+class LayerNormLayer(Block):
+    """A LayerNormalization layer: each sample normalised over its last axis."""
+
+    type: Literal["layer_norm"] = Field(description="A LayerNormalization layer.")
+    epsilon: float = Field(0.001, gt=0, strict=False, allow_inf_nan=False,
+                           description="Small float added to the variance to avoid dividing by zero.")
+    center: bool = Field(True, strict=True, description="Learn an offset (beta) added after normalising.")
+    scale: bool = Field(True, strict=True, description="Learn a factor (gamma) applied after normalising.")
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        return g.add(layers.LayerNormalization(float(self.epsilon), self.center, self.scale), x, prefix)
+
+
+Number = Annotated[float, Field(strict=False, allow_inf_nan=False)]
+NumberOrPerChannel = Union[Number, Annotated[list[Number], Field(min_length=1, max_length=4096)]]
+
+
+def _value(v):
+    return tuple(float(x) for x in v) if isinstance(v, list) else float(v)
+
+
+@register
+class RescaleLayer(Block):
+    """A Rescaling layer: ``x × scale + offset`` (``scale: 0.00392156862745098`` maps 0..255 to 0..1)."""
+
+    type: Literal["rescale"] = Field(description="A Rescaling layer.")
+    scale: NumberOrPerChannel = Field(description="Factor: a number, or one per channel.")
+    offset: NumberOrPerChannel = Field(0.0, description="Added after scaling: a number, or one per channel.")
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        return g.add(layers.Rescaling(_value(self.scale), _value(self.offset)), x, prefix, at=self.field("scale"))
+
+
+@register
+class NormalizeLayer(Block):
+    """A Normalization layer on the last axis: ``(x - mean) / sqrt(variance)``.
+
+    With ``mean`` and ``variance`` the statistics are fixed; without both, they
+    are the layer's (non-trainable) weights — a mean and a variance per channel
+    and a count — set by Keras' ``adapt`` or by loading weights, as in
+    EfficientNet's stem.
+    """
+
+    type: Literal["normalize"] = Field(description="A Normalization layer.")
+    mean: Optional[NumberOrPerChannel] = Field(None, description="Mean: a number or one per channel; with variance.")
+    variance: Optional[NumberOrPerChannel] = Field(
+        None, description="Variance (>= 0): a number or one per channel; with mean.")
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> "NormalizeLayer":
+        if (self.mean is None) != (self.variance is None):
+            raise ValueError("give mean and variance together, or neither (statistics as weights)")
+        values = self.variance if isinstance(self.variance, list) else [self.variance or 0]
+        if any(v < 0 for v in values):
+            raise ValueError("a variance cannot be negative")
+        return self
+
+    def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
+        (x,) = inputs
+        if self.mean is None:
+            return g.add(layers.Normalization(), x, prefix)
+        return g.add(layers.Normalization(_value(self.mean), _value(self.variance)), x, prefix,
+                     at=self.field("mean"))
 
 
 @register
