@@ -141,7 +141,6 @@ class Expander:
         at = path + (("name",) if name is not None else ())
         if handle is not None:
             self._check_free(handle, at, path)
-        out = inputs[0]
         self._enclosing.append(handle)
         try:
             out = self._copies(block, path, inputs, handle, prefix, at, top)

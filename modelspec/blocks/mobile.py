@@ -44,15 +44,15 @@ def _bn(config: BatchNormConfig) -> layers.BatchNormalization:
     return layers.BatchNormalization(config.epsilon, config.momentum, config.center, config.scale)
 
 
-def _depthwise(g, x: Tensor, prefix: str, kernel, strides, initializer, at: Optional[str]) -> Tensor:
-    """Keras' strided depthwise convolution: ``correct_pad`` then 'valid'; unstrided: 'same'."""
+def _depthwise(g, x: Tensor, name: str, pad_name: str, kernel, strides, initializer, at: Optional[str]) -> Tensor:
+    """Keras' strided depthwise convolution: ``correct_pad`` (layer ``pad_name``) then 'valid'; unstrided: 'same'."""
     kernel, strides = pair(kernel), pair(strides)
     padding = "same"
     if strides != (1, 1):
-        x = g.add(layers.ZeroPadding2D(correct_pad(x.shape, kernel)), x, f"{prefix}_pad")
+        x = g.add(layers.ZeroPadding2D(correct_pad(x.shape, kernel)), x, pad_name)
         padding = "valid"
     conv = layers.DepthwiseConv2D(kernel, strides, padding, use_bias=False, kernel_initializer=initializer)
-    return g.add(conv, x, prefix, at=at)
+    return g.add(conv, x, name, at=at)
 
 
 def _pointwise(filters: int, initializer, activation: str = "linear", use_bias: bool = False) -> layers.Conv2D:
@@ -144,8 +144,8 @@ class InvertedResidualBlock(Block):
                       sized_by=self.field("expansion"))
             y = g.add(_bn(bn), y, f"{prefix}_expand_bn")
             y = g.add(act, y, f"{prefix}_expand_{self.activation}")
-        y = _depthwise(g, y, f"{prefix}_depthwise", self.kernel_size, self.strides, self.kernel_initializer,
-                       self.field("kernel_size"))
+        y = _depthwise(g, y, f"{prefix}_depthwise", f"{prefix}_pad", self.kernel_size, self.strides,
+                       self.kernel_initializer, self.field("kernel_size"))
         y = g.add(_bn(bn), y, f"{prefix}_depthwise_bn")
         y = g.add(act, y, f"{prefix}_depthwise_{self.activation}")
         y = g.add(_pointwise(self.filters, self.kernel_initializer), y, f"{prefix}_project",
@@ -197,7 +197,8 @@ class MBConvBlock(Block):
                       sized_by=self.field("expansion"))
             y = g.add(_bn(bn), y, f"{prefix}_expand_bn")
             y = g.add(layers.Activation(self.activation), y, f"{prefix}_expand_activation")
-        y = _depthwise(g, y, f"{prefix}_dwconv", self.kernel_size, self.strides, init, self.field("kernel_size"))
+        y = _depthwise(g, y, f"{prefix}_dwconv", f"{prefix}_dwconv_pad", self.kernel_size, self.strides, init,
+                       self.field("kernel_size"))
         y = g.add(_bn(bn), y, f"{prefix}_bn")
         y = g.add(layers.Activation(self.activation), y, f"{prefix}_activation")
         if 0 < self.se_ratio:

@@ -6,7 +6,7 @@ layer is named after the entry (``name``, default ``block{N}``).
 
 from typing import Annotated, ClassVar, Literal, Optional, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .. import layers
 from ..fields import (
@@ -16,6 +16,15 @@ from ..fields import (
 from ..graph import Tensor
 from .base import Block, ConvOptions, ConvUnit
 from .registry import register
+
+
+def _not_both_above_one(dilation_rate, info: ValidationInfo):
+    """Keras refuses strides and dilation_rate both above 1; said at dilation_rate, before any build."""
+    strides = info.data.get("strides")
+    if strides is not None and max(pair(strides)) > 1 and max(pair(dilation_rate)) > 1:
+        raise ValueError(f"strides {list(pair(strides))} and dilation_rate {list(pair(dilation_rate))} cannot "
+                         "both exceed 1 (Keras refuses the combination)")
+    return dilation_rate
 
 
 @register
@@ -32,6 +41,8 @@ class ConvLayer(Block, ConvOptions):
                                 "by filters / groups filters; must divide both.")
     dilation_rate: Size2 = Field(1, description="Spacing between kernel taps (atrous convolution): an int or "
                                  "[height, width]; cannot exceed 1 together with strides.")
+
+    _dilation = field_validator("dilation_rate")(_not_both_above_one)
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
@@ -56,6 +67,8 @@ class _DepthwiseOptions(Block):
         False, description="Layer → BatchNormalization → activation when true or {epsilon, momentum, center, scale}.")
     kernel_initializer: Initializer = Field("glorot_uniform", description="Keras initializer of every kernel "
                                             "(depthwise and, for separable_conv, pointwise).")
+
+    _dilation = field_validator("dilation_rate")(_not_both_above_one)
 
     def _with_norm(self, g, layer, x: Tensor, prefix: str, sized_by: str) -> Tensor:
         bn = batch_norm_config(self.batch_norm)
