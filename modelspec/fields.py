@@ -199,6 +199,26 @@ def batch_norm_config(value: bool | BatchNormConfig, default: type[BatchNormConf
     return value or None
 
 
+def _number_or_list(value) -> Optional[str]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "number"
+    return "list" if isinstance(value, (list, tuple)) else None
+
+
+def number_or_per_channel(ge: Optional[float] = None):
+    """A number, or a list of them (one per channel, or a single one that broadcasts); finite, strict."""
+    def number():
+        return core_schema.float_schema(strict=True, allow_inf_nan=False, ge=ge)
+
+    lower = "" if ge is None else f" (each at least {ge:g})"
+    return Annotated[Union[float, list[float]], Schema(lambda h: core_schema.tagged_union_schema(
+        {"number": number(), "list": core_schema.list_schema(number(), min_length=1, max_length=4096)},
+        discriminator=_number_or_list,
+        custom_error_type="size_type",
+        custom_error_message=f"must be a number or a list of numbers, one per channel{lower}",
+    ))]
+
+
 def _map_shape(value) -> Optional[str]:
     if isinstance(value, (list, tuple)):
         return "features" if len(value) == 1 else "map"

@@ -24,7 +24,7 @@ INITIALIZERS = (
     "variance_scaling", "zeros", "ones", "constant",
 )
 
-_FLOAT = dict(strict=False, allow_inf_nan=False)  # an int is a fine float here (scale: 2)
+_FLOAT = dict(strict=True, allow_inf_nan=False)  # strict: "2" and true are refused; an int is a fine float (scale: 2)
 Seed = Optional[Annotated[int, Field(ge=0, strict=True)]]
 SEED_DESCRIPTION = "Random seed (an integer >= 0) for reproducible weights; null: unseeded."
 
@@ -91,8 +91,9 @@ class VarianceScaling(InitializerClass):
     class_: Literal["VarianceScaling"] = Field(alias="class", description="Keras' VarianceScaling initializer.")
     scale: float = Field(1.0, gt=0, **_FLOAT, description="Scaling factor of the variance (> 0).")
     mode: Literal["fan_in", "fan_out", "fan_avg"] = Field("fan_in", description="fan_in, fan_out or fan_avg.")
-    distribution: Literal["truncated_normal", "untruncated_normal", "uniform"] = Field(
-        "truncated_normal", description="truncated_normal, untruncated_normal or uniform.")
+    distribution: Literal["truncated_normal", "untruncated_normal", "uniform", "normal"] = Field(
+        "truncated_normal", description="truncated_normal, untruncated_normal or uniform (normal: Keras reads it "
+        "as truncated_normal).")
     seed: Seed = Field(None, description=SEED_DESCRIPTION)
 
 

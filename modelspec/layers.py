@@ -129,11 +129,9 @@ def dilated(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, in
 
 
 def _dilated_window(shape: Shape, kernel, strides, dilation, padding: str) -> tuple[Optional[int], Optional[int]]:
-    if max(strides) > 1 and max(dilation) > 1:
-        raise ShapeProblem(f"strides {list(strides)} and dilation_rate {list(dilation)} cannot both exceed 1 "
-                           "(Keras refuses the combination)")
+    """Output height and width of a (dilated) kernel: Keras' ``compute_conv_output_shape``."""
     span = dilated(kernel, dilation)
-    what = "kernel" if span == tuple(kernel) else f"dilated kernel (window {span[0]}x{span[1]})"
+    what = "kernel" if span == tuple(kernel) else "dilated kernel"
     return (window_output(shape[0], span[0], strides[0], padding, what),
             window_output(shape[1], span[1], strides[1], padding, what))
 

@@ -108,7 +108,7 @@ def _data_path(data: Any, prefix: SpecPath, loc: tuple) -> tuple[SpecPath, Any, 
 
 
 _MISSING = object()
-_UNION_TAGS = ("int", "pair", "pairs", "bool", "config", "map", "features", *INITIALIZER_TAGS)  # see fields.py
+_UNION_TAGS = ("int", "pair", "pairs", "bool", "config", "map", "features", "number", "list", *INITIALIZER_TAGS)  # see fields.py
 
 
 def describe(value: Any) -> str:
@@ -195,7 +195,11 @@ def _missing(e: _Error) -> Problem:
 
 
 def _unknown_field(e: _Error) -> Problem:
-    hint = _did_you_mean(str(e.name), _known_fields(e.path[:-1], e.parent, e.models))
+    known = _known_fields(e.path[:-1], e.parent, e.models)
+    hint = _did_you_mean(str(e.name), known)
+    if not hint and isinstance(e.parent, dict) and e.parent.get("class") in INITIALIZER_CLASSES:
+        arguments = [k for k in known if k != "class"]
+        hint = f" ({e.parent['class']} takes {', '.join(arguments)})" if arguments else f" ({e.parent['class']} takes no arguments)"
     if not hint and e.source is not None and tuple(e.path) in e.source.anchors:
         hint = ("; to reuse a block, put the anchor on its first use in 'blocks' (- &name {...}) "
                 "and write *name where it repeats (or see 'repeat' and 'defaults')")
@@ -224,7 +228,7 @@ def _block_without_type(e: _Error) -> Problem:
 def _unknown_name(e: _Error) -> Problem:
     """A value outside a fixed set: padding, activation, initializer."""
     expected = [x.strip().strip("'") for x in e.ctx.get("expected", "").replace(" or ", ", ").split(",")]
-    what = {"kernel_initializer": "initializer"}.get(str(e.name), str(e.name).replace("_", " "))
+    what = {"kernel_initializer": "initializer", "gate": "activation"}.get(str(e.name), str(e.name).replace("_", " "))
     allowed = f"one of: {', '.join(expected)}"
     if isinstance(e.value, str):
         return Problem(f"unknown {what} {_quoted(e.value)}{_did_you_mean(e.value, expected)} ({allowed})", e.path)

@@ -16,10 +16,12 @@ from functools import lru_cache
 from typing import Any
 
 from .blocks import block_class, block_types
+from .initializers import CLASSES as INITIALIZER_CLASSES
 from .spec import ModelSpec
 
 SCHEMA_ID = "https://modelspec.dev/schemas/modelspec.schema.json"
 BLOCK_REF = "#/$defs/Block"
+INITIALIZER_REF = "#/$defs/InitializerClass"
 
 
 @lru_cache(maxsize=1)
@@ -27,17 +29,11 @@ def json_schema() -> dict:
     """The JSON Schema (draft 2020-12) of a spec file."""
     schema = ModelSpec.model_json_schema()
     schema = _point_unions_at_block(schema)
-    schema["$defs"]["Block"] = {
-        "type": "object",
-        "description": "A block; its 'type' decides which other fields it takes.",
-        "required": ["type"],
-        "properties": {"type": {"enum": block_types(), "description": "Which block this is."}},
-        "allOf": [
-            {"if": {"properties": {"type": {"const": tag}}, "required": ["type"]},
-             "then": {"$ref": f"#/$defs/{block_class(tag).__name__}"}}
-            for tag in block_types()
-        ],
-    }
+    schema["$defs"]["Block"] = _dispatcher("type", "A block; its 'type' decides which other fields it takes.",
+                                           {tag: block_class(tag).__name__ for tag in block_types()})
+    schema["$defs"]["InitializerClass"] = _dispatcher(
+        "class", "A Keras initializer class and its arguments; 'class' decides which arguments it takes.",
+        {name: name for name in INITIALIZER_CLASSES})
     # one of the two ways to give the model's inputs (pydantic checks the same in ModelSpec and parse_spec)
     schema["oneOf"] = [{"required": ["input"]}, {"required": ["inputs"]}]
     schema["properties"] = {
@@ -55,15 +51,43 @@ def _is_block_union(node: dict) -> bool:
     return node.get("discriminator", {}).get("propertyName") == "type" and "oneOf" in node
 
 
+_INITIALIZER_REFS = {f"#/$defs/{name}" for name in INITIALIZER_CLASSES}
+
+
+def _is_initializer_union(node: dict) -> bool:
+    refs = {choice.get("$ref") for choice in node.get("oneOf", [])}
+    return _INITIALIZER_REFS <= refs
+
+
 def _point_unions_at_block(node: Any) -> Any:
-    """A copy of the schema with every discriminated block union replaced by a ``$ref`` to Block."""
+    """A copy of the schema with every discriminated block union replaced by a ``$ref`` to Block, and
+    every initializer union by a name or a ``$ref`` to InitializerClass."""
     if isinstance(node, dict):
         if _is_block_union(node):
             return {"$ref": BLOCK_REF}
+        if _is_initializer_union(node):
+            names = next(choice for choice in node["oneOf"] if "enum" in choice)
+            rest = {key: value for key, value in node.items() if key != "oneOf"}
+            return {**rest, "anyOf": [names, {"$ref": INITIALIZER_REF}]}
         return {key: _point_unions_at_block(value) for key, value in node.items()}
     if isinstance(node, list):
         return [_point_unions_at_block(value) for value in node]
     return node
+
+
+def _dispatcher(key: str, description: str, classes: dict[str, str]) -> dict:
+    """An object told apart by ``key``: one ``if key == X then X's schema`` rule per tag, so a mistake
+    inside is reported against that variant's own fields."""
+    return {
+        "type": "object",
+        "description": description,
+        "required": [key],
+        "properties": {key: {"enum": sorted(classes), "description": f"Which one this is ({key})."}},
+        "allOf": [
+            {"if": {"properties": {key: {"const": tag}}, "required": [key]}, "then": {"$ref": f"#/$defs/{name}"}}
+            for tag, name in sorted(classes.items())
+        ],
+    }
 
 
 def schema_text() -> str:

@@ -10,7 +10,7 @@ and whether the block ends in an identity add.
 
 from typing import Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from .. import layers
 from ..fields import Activation, BatchNormConfig, PositiveInt, Size2, always_batch_norm, batch_norm_config, pair
@@ -33,6 +33,12 @@ def correct_pad(shape, kernel: tuple[int, int]) -> tuple[tuple[int, int], tuple[
     adjust = (1, 1) if shape[0] is None else (1 - shape[0] % 2, 1 - (shape[1] or 0) % 2)
     correct = (kernel[0] // 2, kernel[1] // 2)
     return ((correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1]))
+
+
+def _needs_map(g, x: Tensor, prefix: str, what: str) -> None:
+    if len(x.shape) != 3:
+        g.fail(f"{prefix}: {what} needs an input of shape (height, width, channels); it gets "
+               f"{layers.format_shape(x.shape)}")
 
 
 def activation_layer(name: str) -> layers.Layer:
@@ -85,17 +91,19 @@ class SqueezeExciteBlock(Block):
     gate: Activation = Field("sigmoid", description="Keras activation of the gate (expand) convolution.")
     kernel_initializer: Initializer = Field("glorot_uniform", description="Keras initializer of the kernels.")
 
-    @model_validator(mode="after")
-    def _ratio_or_filters(self) -> "SqueezeExciteBlock":
-        if self.ratio is not None and self.filters is not None:
+    # the validator below, said to editors too
+    model_config = ConfigDict(json_schema_extra={"not": {"required": ["ratio", "filters"]}})
+
+    @field_validator("filters")
+    @classmethod
+    def _ratio_or_filters(cls, filters: Optional[int], info: ValidationInfo) -> Optional[int]:
+        if filters is not None and info.data.get("ratio") is not None:
             raise ValueError("give ratio or filters, not both")
-        return self
+        return filters
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
-        if len(x.shape) != 3:
-            g.fail(f"{prefix}: squeeze-and-excitation needs an input of shape (height, width, channels); it gets "
-                   f"{layers.format_shape(x.shape)}")
+        _needs_map(g, x, prefix, "squeeze-and-excitation")
         if self.filters is not None:
             squeeze, field = self.filters, self.field("filters")
         else:
@@ -136,6 +144,7 @@ class InvertedResidualBlock(Block):
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
+        _needs_map(g, x, prefix, "an inverted residual")
         bn = batch_norm_config(self.batch_norm, MobileNetV2BatchNormConfig)
         act = activation_layer(self.activation)
         y = x
@@ -175,10 +184,10 @@ class MBConvBlock(Block):
     expansion: PositiveInt = Field(6, description="The expand conv makes expansion × input channels; 1: none.")
     kernel_size: Size2 = Field(3, description="Window of the depthwise convolution.")
     strides: Size2 = Field(1, description="Strides of the depthwise convolution.")
-    se_ratio: float = Field(0.25, ge=0, le=1, strict=False, allow_inf_nan=False,
+    se_ratio: float = Field(0.25, ge=0, le=1, strict=True, allow_inf_nan=False,
                             description="Squeeze-and-excitation width as a fraction of the input channels; 0: none.")
     activation: Activation = Field("swish", description="Keras activation of the block (and of the SE squeeze).")
-    drop_rate: float = Field(0.0, ge=0, lt=1, strict=False, allow_inf_nan=False,
+    drop_rate: float = Field(0.0, ge=0, lt=1, strict=True, allow_inf_nan=False,
                              description="Stochastic-depth rate of the identity branch (the same for every copy).")
     batch_norm: always_batch_norm(BatchNormConfig) = Field(  # type: ignore[valid-type]
         True, description="Settings of the block's batch norms: true (Keras' defaults) or {epsilon, momentum, "
@@ -189,6 +198,7 @@ class MBConvBlock(Block):
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
+        _needs_map(g, x, prefix, "an MBConv block")
         bn = batch_norm_config(self.batch_norm)
         channels_in, init = x.shape[-1], self.kernel_initializer
         y = x

@@ -4,14 +4,14 @@ Each keeps Keras' own defaults unless the contract says otherwise, and its
 layer is named after the entry (``name``, default ``block{N}``).
 """
 
-from typing import Annotated, ClassVar, Literal, Optional, Union
+from typing import ClassVar, Literal, Optional
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .. import layers
 from ..fields import (
     Activation, BatchNorm, BatchNormConfig, Cropping2, Initializer, Padding, Padding2, PositiveInt, Size2,
-    batch_norm_config, edges, pair,
+    batch_norm_config, edges, number_or_per_channel, pair,
 )
 from ..graph import Tensor
 from .base import Block, ConvOptions, ConvUnit
@@ -19,11 +19,12 @@ from .registry import register
 
 
 def _not_both_above_one(dilation_rate, info: ValidationInfo):
-    """Keras refuses strides and dilation_rate both above 1; said at dilation_rate, before any build."""
+    """Keras' Conv2D refuses strides and dilation_rate both above 1; said at dilation_rate, before any build
+    (its depthwise and separable convolutions accept them)."""
     strides = info.data.get("strides")
     if strides is not None and max(pair(strides)) > 1 and max(pair(dilation_rate)) > 1:
         raise ValueError(f"strides {list(pair(strides))} and dilation_rate {list(pair(dilation_rate))} cannot "
-                         "both exceed 1 (Keras refuses the combination)")
+                         "both exceed 1 (Keras' Conv2D refuses the combination)")
     return dilation_rate
 
 
@@ -46,7 +47,7 @@ class ConvLayer(Block, ConvOptions):
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
-        at = self.field("groups") if self.groups != 1 else self.field("kernel_size")
+        at = self.field("groups" if self.groups != 1 else "dilation_rate" if self.dilation_rate != 1 else "kernel_size")
         return self.conv_unit()(g, x, prefix, self.filters, self.kernel_size, strides=self.strides,
                                 padding=self.padding, groups=self.groups, dilation_rate=self.dilation_rate,
                                 at=at, sized_by=self.field("filters"))
@@ -59,16 +60,13 @@ class _DepthwiseOptions(Block):
     strides: Size2 = Field(1, description="Strides: an int or [height, width].")
     padding: Padding = Field("valid", description="valid (no padding) or same.")
     depth_multiplier: PositiveInt = Field(1, description="Depthwise kernels per input channel.")
-    dilation_rate: Size2 = Field(1, description="Spacing between kernel taps: an int or [height, width]; cannot "
-                                 "exceed 1 together with strides.")
+    dilation_rate: Size2 = Field(1, description="Spacing between kernel taps: an int or [height, width].")
     activation: Activation = Field("linear", description="Keras activation (after batch norm, when it has one).")
     use_bias: bool = Field(True, strict=True, description="Whether the layer has a bias.")
     batch_norm: BatchNorm = Field(
         False, description="Layer → BatchNormalization → activation when true or {epsilon, momentum, center, scale}.")
     kernel_initializer: Initializer = Field("glorot_uniform", description="Keras initializer of every kernel "
                                             "(depthwise and, for separable_conv, pointwise).")
-
-    _dilation = field_validator("dilation_rate")(_not_both_above_one)
 
     def _with_norm(self, g, layer, x: Tensor, prefix: str, sized_by: str) -> Tensor:
         bn = batch_norm_config(self.batch_norm)
@@ -305,11 +303,11 @@ class ReluLayer(Block):
     """Keras' ReLU layer (a class of its own, as MobileNet uses it: ``{type: relu, max_value: 6}`` is ReLU6)."""
 
     type: Literal["relu"] = Field(description="A ReLU layer.")
-    max_value: Optional[float] = Field(None, ge=0, strict=False, allow_inf_nan=False,
+    max_value: Optional[float] = Field(None, ge=0, strict=True, allow_inf_nan=False,
                                        description="Upper bound of the output (6 for ReLU6); null: none.")
-    negative_slope: float = Field(0.0, ge=0, strict=False, allow_inf_nan=False,
+    negative_slope: float = Field(0.0, ge=0, strict=True, allow_inf_nan=False,
                                   description="Slope below the threshold (leaky ReLU); 0: none.")
-    threshold: float = Field(0.0, ge=0, strict=False, allow_inf_nan=False,
+    threshold: float = Field(0.0, ge=0, strict=True, allow_inf_nan=False,
                              description="Values below it are zeroed (or scaled by negative_slope).")
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
@@ -323,7 +321,7 @@ class LayerNormLayer(Block):
     """A LayerNormalization layer: each sample normalised over its last axis."""
 
     type: Literal["layer_norm"] = Field(description="A LayerNormalization layer.")
-    epsilon: float = Field(0.001, gt=0, strict=False, allow_inf_nan=False,
+    epsilon: float = Field(0.001, gt=0, strict=True, allow_inf_nan=False,
                            description="Small float added to the variance to avoid dividing by zero.")
     center: bool = Field(True, strict=True, description="Learn an offset (beta) added after normalising.")
     scale: bool = Field(True, strict=True, description="Learn a factor (gamma) applied after normalising.")
@@ -333,8 +331,7 @@ class LayerNormLayer(Block):
         return g.add(layers.LayerNormalization(float(self.epsilon), self.center, self.scale), x, prefix)
 
 
-Number = Annotated[float, Field(strict=False, allow_inf_nan=False)]
-NumberOrPerChannel = Union[Number, Annotated[list[Number], Field(min_length=1, max_length=4096)]]
+NumberOrPerChannel = number_or_per_channel()
 
 
 def _value(v):
@@ -351,7 +348,16 @@ class RescaleLayer(Block):
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
-        return g.add(layers.Rescaling(_value(self.scale), _value(self.offset)), x, prefix, at=self.field("scale"))
+        for name in ("scale", "offset"):
+            _check_per_channel(g, self, name, x)
+        return g.add(layers.Rescaling(_value(self.scale), _value(self.offset)), x, prefix)
+
+
+def _check_per_channel(g, block, name: str, x: Tensor) -> None:
+    """A per-channel list must have one value (broadcast) or one per channel of ``x``."""
+    value = getattr(block, name)
+    if isinstance(value, list) and len(value) not in (1, x.shape[-1]):
+        g.fail(f"{name} has {len(value)} values; the input has {x.shape[-1]} channels", block.field(name))
 
 
 @register
@@ -365,25 +371,25 @@ class NormalizeLayer(Block):
     """
 
     type: Literal["normalize"] = Field(description="A Normalization layer.")
+    # the validators below, said to editors too
+    model_config = ConfigDict(json_schema_extra={"dependentRequired": {"mean": ["variance"], "variance": ["mean"]}})
     mean: Optional[NumberOrPerChannel] = Field(None, description="Mean: a number or one per channel; with variance.")
-    variance: Optional[NumberOrPerChannel] = Field(
+    variance: Optional[number_or_per_channel(ge=0)] = Field(  # type: ignore[valid-type]
         None, description="Variance (>= 0): a number or one per channel; with mean.")
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> "NormalizeLayer":
         if (self.mean is None) != (self.variance is None):
             raise ValueError("give mean and variance together, or neither (statistics as weights)")
-        values = self.variance if isinstance(self.variance, list) else [self.variance or 0]
-        if any(v < 0 for v in values):
-            raise ValueError("a variance cannot be negative")
         return self
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
         if self.mean is None:
             return g.add(layers.Normalization(), x, prefix)
-        return g.add(layers.Normalization(_value(self.mean), _value(self.variance)), x, prefix,
-                     at=self.field("mean"))
+        for name in ("mean", "variance"):
+            _check_per_channel(g, self, name, x)
+        return g.add(layers.Normalization(_value(self.mean), _value(self.variance)), x, prefix)
 
 
 @register
