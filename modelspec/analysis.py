@@ -72,8 +72,8 @@ class Expander:
 
     # ------------------------------------------------------------ what blocks call
 
-    def add(self, layer: Layer, inputs, name: str, *, at: Optional[str] = None,
-            sized_by: Optional[str] = None, grows_by: Optional[str] = None) -> Tensor:
+    def add(self, layer: Layer, inputs, name: str, *, at=None, sized_by: Optional[str] = None,
+            grows_by: Optional[str] = None) -> Tensor:
         """Add one layer (see :meth:`Graph.add`); ``inputs`` is a tensor or a list of them."""
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         return self.graph.add(layer, inputs, name, at=at, sized_by=sized_by, grows_by=grows_by)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple, Optional, Sequence
+from typing import Iterator, NamedTuple, Optional, Sequence, Union
 
 from .errors import Problem, SpecError, SpecPath
 from .layers import Layer, Shape, ShapeProblem, count_elements
@@ -117,12 +117,14 @@ class Graph:
         """Raise a :class:`SpecError` at the current block, or at its field ``at``."""
         raise SpecError(message, self._where.path + ((at,) if at else ()))
 
-    def add(self, layer: Layer, inputs: Sequence[Tensor], name: str, *, at: Optional[str] = None,
+    def add(self, layer: Layer, inputs: Sequence[Tensor], name: str, *, at: Union[None, str, dict] = None,
             sized_by: Optional[str] = None, grows_by: Optional[str] = None) -> Tensor:
         """Add ``layer`` named ``name`` on ``inputs``; return its output.
 
         Fields of the current block to blame (from ``Block.field``): ``at`` for a
-        shape problem (a window that does not fit: ``kernel_size``), ``sized_by``
+        shape problem (a window that does not fit: ``kernel_size``; or a mapping
+        from the problem's ``cause`` to a field, the block itself for a cause it
+        does not name), ``sized_by``
         for the parameter budget (``filters``), ``grows_by`` for the activation
         budget (default: ``sized_by``; an upsampling's ``size``).
         """
@@ -136,7 +138,7 @@ class Graph:
         try:
             shape = layer.output_shape(shapes)
         except ShapeProblem as e:
-            self.fail(f"{name}: {e}", at)
+            self.fail(f"{name}: {e}", at.get(e.cause) if isinstance(at, dict) else at)
         trainable, non_trainable = layer.param_counts(shapes)
         node = Node(name, layer, tuple(t.node for t in inputs), shape, trainable, non_trainable,
                     layer.macs(shapes, shape), self._where.block, self._where.path)

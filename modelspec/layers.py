@@ -22,7 +22,16 @@ Shape = tuple[Optional[int], ...]
 
 
 class ShapeProblem(Exception):
-    """A layer cannot take the input shape it was given."""
+    """A layer cannot take the input shape it was given.
+
+    ``cause`` says which of the layer's settings is at odds with the input,
+    for a block to blame the right field: ``"window"`` (a kernel or pool
+    window that does not fit), ``"groups"``, or None (the input itself).
+    """
+
+    def __init__(self, message: str, cause: Optional[str] = None):
+        super().__init__(message)
+        self.cause = cause
 
 
 def window_output(size: Optional[int], window: int, stride: int, padding: str, what: str) -> Optional[int]:
@@ -32,7 +41,7 @@ def window_output(size: Optional[int], window: int, stride: int, padding: str, w
     if padding == "same":
         return -(-size // stride)
     if size < window:
-        raise ShapeProblem(f"a {what} of {window} (valid padding) does not fit in an input of size {size}")
+        raise ShapeProblem(f"a {what} of {window} (valid padding) does not fit in an input of size {size}", "window")
     return (size - window) // stride + 1
 
 
@@ -150,7 +159,7 @@ class Conv2D(_Convolution2D):
         channels = shape[2]
         if channels % self.groups or self.filters % self.groups:
             raise ShapeProblem(f"groups={self.groups} must divide both the input channels ({channels}) and the "
-                               f"filters ({self.filters})")
+                               f"filters ({self.filters})", "groups")
         return (*_dilated_window(shape, self.kernel_size, self.strides, self.dilation_rate, self.padding),
                 self.filters)
 
@@ -426,8 +435,12 @@ class Normalization(Layer):
     def to_keras(self, name):
         import keras
 
+        mean, variance = self.mean, self.variance
+        if isinstance(mean, tuple) != isinstance(variance, tuple):  # Keras wants one shape: broadcast the scalar
+            n = len(mean) if isinstance(mean, tuple) else len(variance)
+            mean, variance = (v if isinstance(v, tuple) else (v,) * n for v in (mean, variance))
         value = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
-        return keras.layers.Normalization(mean=value(self.mean), variance=value(self.variance), name=name)
+        return keras.layers.Normalization(mean=value(mean), variance=value(variance), name=name)
 
 
 @dataclass(frozen=True)

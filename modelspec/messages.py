@@ -197,7 +197,7 @@ def _missing(e: _Error) -> Problem:
 def _unknown_field(e: _Error) -> Problem:
     known = _known_fields(e.path[:-1], e.parent, e.models)
     hint = _did_you_mean(str(e.name), known)
-    if not hint and isinstance(e.parent, dict) and e.parent.get("class") in INITIALIZER_CLASSES:
+    if not hint and _initializer_class(e.parent) is not None:
         arguments = [k for k in known if k != "class"]
         hint = f" ({e.parent['class']} takes {', '.join(arguments)})" if arguments else f" ({e.parent['class']} takes no arguments)"
     if not hint and e.source is not None and tuple(e.path) in e.source.anchors:
@@ -284,8 +284,11 @@ def _not_an_initializer(e: _Error) -> Problem:
     classes = sorted(INITIALIZER_CLASSES)
     if isinstance(e.value, dict):
         name = e.value.get("class")
-        if not isinstance(name, str):
+        if name is None:
             return Problem(f"an initializer mapping needs 'class': one of {', '.join(classes)}", e.path)
+        if not isinstance(name, str):
+            return Problem(f"'class' must be the name of an initializer class ({', '.join(classes)}), not "
+                           f"{describe(name)}", e.path + ("class",))
         return Problem(f"unknown initializer class {_quoted(name)}{_did_you_mean(name, classes)} "
                        f"(one of: {', '.join(classes)})", e.path + ("class",))
     return Problem(f"must be an initializer name ({', '.join(INITIALIZERS)}) or a mapping {{class: NAME, ...}} "
@@ -317,6 +320,12 @@ _HANDLERS = {
 }
 
 
+def _initializer_class(data: Any):
+    """The initializer class a ``{class: NAME, ...}`` mapping names, or None."""
+    name = data.get("class") if isinstance(data, dict) else None
+    return INITIALIZER_CLASSES.get(name) if isinstance(name, str) else None
+
+
 def _known_fields(path: SpecPath, parent: Any, models: Models) -> list[str]:
     """Field names valid at ``path`` (a mapping in the spec), for did-you-mean."""
     if path in models:
@@ -326,8 +335,8 @@ def _known_fields(path: SpecPath, parent: Any, models: Models) -> list[str]:
         return list(BatchNormConfig.model_fields)
     if len(path) == 2 and path[0] == "inputs":
         return list(models[("input",)].model_fields)
-    if isinstance(parent, dict) and parent.get("class") in INITIALIZER_CLASSES:
-        fields = INITIALIZER_CLASSES[parent["class"]].model_fields.items()
+    if _initializer_class(parent) is not None:
+        fields = _initializer_class(parent).model_fields.items()
         return [field.alias or name for name, field in fields]
     cls = block_class_of(parent)
     return list(cls.model_fields) if cls is not None else []

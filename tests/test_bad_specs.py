@@ -714,6 +714,208 @@ GRAPH_CASES: list[Case] = [
 ]
 CASES += GRAPH_CASES
 
+# --------------------------------------------------------------------------- the efficient-CNN vocabulary (issue 10)
+#
+# Depthwise, separable, grouped and dilated convolutions, relu, rescale, normalize, noise_shape,
+# initializers as data and the mobile family blocks. Each figure in a message comes from the spec
+# text or from Keras' rules: a 'valid' window of k needs k <= n; a kernel of k at dilation d spans
+# k + (k - 1)(d - 1) (keras.src.ops.operation_utils.compute_conv_output_shape); Conv2D refuses
+# strides > 1 with dilation_rate > 1 (keras.src.layers.convolutional.base_conv: `if max(self.strides)
+# > 1 and max(self.dilation_rate) > 1`: "`strides > 1` not supported in conjunction with
+# `dilation_rate > 1`"), which DepthwiseConv2D and SeparableConv2D do not (base_depthwise_conv and
+# base_separable_conv have no such check; the TensorFlow backend decomposes a strided dilated
+# depthwise convolution: keras.src.backend.tensorflow.nn._depthwise_conv_stride_dilation_decomposition);
+# Conv2D refuses groups that do not divide its input channels or filters (base_conv.build /
+# __init__); ReLU refuses max_value < 0 (keras.src.layers.activations.relu); a Dropout noise shape
+# broadcasts against (batch, h, w, c); a Normalization takes mean and variance together (keras.src.
+# layers.preprocessing.normalization: "both `mean` and `variance` must be set"), and a
+# variance is >= 0. EIGHT is a 1x1 conv to 8 channels, so a later block sees 32x32x8.
+
+EIGHT = "{type: conv, filters: 8, kernel_size: 1, name: eight}"
+CONV3 = "{type: conv, filters: 8, kernel_size: 3, kernel_initializer: %s}"
+JCONV3 = '{"type": "conv", "filters": 8, "kernel_size": 3, "kernel_initializer": %s}'
+
+EFFICIENT_CASES: list[Case] = [
+    # ------------------------------------------------------------------ depthwise and separable
+    Case("depthwise-kernel-too-big", Y("{type: depthwise_conv, kernel_size: 33}"), at="33",
+         path="blocks[0].kernel_size", message="a kernel of 33 (valid padding) does not fit in an input of size 32",
+         stage="static"),
+    Case("separable-kernel-pair-too-big", Y("{type: separable_conv, filters: 8, kernel_size: [3, 40]}"),
+         at="[3, 40]", path="blocks[0].kernel_size", message="a kernel of 40 (valid padding) does not fit in an "
+         "input of size 32", stage="static"),
+    Case("depth-multiplier-0", Y("{type: depthwise_conv, kernel_size: 3, depth_multiplier: 0}"), at="0}",
+         path="blocks[0].depth_multiplier", message="must be greater than 0"),
+    # a rank problem is the block's, not one field's
+    Case("depthwise-on-features", Y("{type: global_avg_pool}", "{type: depthwise_conv, kernel_size: 3}"),
+         at="{type: depthwise_conv", path="blocks[1]",
+         message="DepthwiseConv2D needs an input of shape (height, width, channels); it gets (3)", stage="static"),
+    # ------------------------------------------------------------------ activations (every Keras name, checked)
+    Case("separable-activation-typo", Y("{type: separable_conv, filters: 8, kernel_size: 3, activation: hardswish}"),
+         at="hardswish", path="blocks[0].activation",
+         message="unknown activation 'hardswish'; did you mean 'hard_swish'?"),
+    Case("inverted-residual-activation-typo", Y("{type: inverted_residual, filters: 8, activation: relu_6}"),
+         at="relu_6", path="blocks[0].activation", message="unknown activation 'relu_6'; did you mean 'relu6'?"),
+    Case("mbconv-activation-typo", Y("{type: mbconv, filters: 8, activation: swich}"), at="swich",
+         path="blocks[0].activation", message="unknown activation 'swich'; did you mean 'swish'?"),
+    # ------------------------------------------------------------------ numbers are strict (as v1's 'bool-for-float')
+    # A quoted number or a boolean where a number belongs is refused, in every float of the issue-10
+    # layers, blocks and initializer arguments; an int is a fine float ('int-for-float' below).
+    Case("string-for-float-relu", Y("{type: relu, max_value: '6'}"), at="'6'", path="blocks[0].max_value",
+         message="must be a number, not a string ('6')"),
+    Case("string-for-float-relu-slope", Y("{type: relu, negative_slope: '0.1'}"), at="'0.1'",
+         path="blocks[0].negative_slope", message="must be a number, not a string ('0.1')"),
+    Case("bool-for-float-relu", Y("{type: relu, threshold: true}"), at="true", path="blocks[0].threshold",
+         message="must be a number, not a boolean (true)"),
+    Case("string-for-float-layer-norm", Y("{type: layer_norm, epsilon: '1e-3'}"), at="'1e-3'",
+         path="blocks[0].epsilon", message="must be a number, not a string ('1e-3')"),
+    Case("bool-for-float-mbconv", Y("{type: mbconv, filters: 8, se_ratio: true}"), at="true",
+         path="blocks[0].se_ratio", message="must be a number, not a boolean (true)"),
+    Case("string-for-float-mbconv-drop-rate", Y("{type: mbconv, filters: 8, drop_rate: '0.2'}"), at="'0.2'",
+         path="blocks[0].drop_rate", message="must be a number, not a string ('0.2')"),
+    Case("string-for-float-initializer", Y(CONV3 % "{class: Constant, value: '0.5'}"), at="'0.5'",
+         path="blocks[0].kernel_initializer.value", message="must be a number, not a string ('0.5')"),
+    Case("bool-for-float-initializer", Y(CONV3 % "{class: VarianceScaling, scale: true}"), at="true",
+         path="blocks[0].kernel_initializer.scale", message="must be a number, not a boolean (true)"),
+    Case("json-string-for-float-initializer", J(JCONV3 % '{"class": "RandomNormal", "stddev": "0.1"}'), ".json",
+         at='"0.1"', path="blocks[0].kernel_initializer.stddev", message="must be a number, not a string ('0.1')"),
+    ok("int-for-float", Y("{type: relu, max_value: 6, threshold: 0}", "{type: layer_norm, epsilon: 1}",
+                          CONV3 % "{class: Constant, value: 1}")),
+    # rescale's and normalize's values are a number or a list of numbers: one message for both choices
+    Case("string-for-rescale-scale", Y("{type: rescale, scale: '0.5'}"), at="'0.5'", path="blocks[0].scale",
+         message="must be a number or a list of numbers, one per channel, not a string ('0.5')"),
+    Case("bool-for-rescale-scale", Y("{type: rescale, scale: true}"), at="true", path="blocks[0].scale",
+         message="must be a number or a list of numbers, one per channel, not a boolean (true)"),
+    Case("string-in-rescale-scale-list", Y("{type: rescale, scale: [0.5, '0.5', 1]}"), at="'0.5'",
+         path="blocks[0].scale[1]", message="must be a number, not a string ('0.5')"),
+    Case("mapping-for-rescale-offset", Y("{type: rescale, scale: 0.5, offset: {a: 1}}"), at="{a",
+         path="blocks[0].offset", message="must be a number or a list of numbers, one per channel, not a mapping"),
+    Case("string-for-normalize-mean", Y("{type: normalize, mean: '0.5', variance: 1}"), at="'0.5'",
+         path="blocks[0].mean", message="must be a number or a list of numbers, one per channel, not a string "
+         "('0.5')"),
+    Case("bool-in-normalize-variance-list", Y("{type: normalize, mean: 0.5, variance: [1, true, 1]}"), at="true",
+         path="blocks[0].variance[1]", message="must be a number, not a boolean (true)"),
+    # ------------------------------------------------------------------ initializers as data
+    Case("initializer-class-typo", Y(CONV3 % "{class: VarianceScalling, scale: 2.0}"), at="VarianceScalling",
+         path="blocks[0].kernel_initializer.class",
+         message="unknown initializer class 'VarianceScalling'; did you mean 'VarianceScaling'?"),
+    Case("initializer-class-in-snake-case", Y(CONV3 % "{class: variance_scaling}"), at="variance_scaling",
+         path="blocks[0].kernel_initializer.class",
+         message="unknown initializer class 'variance_scaling'; did you mean 'VarianceScaling'?"),
+    # Keras has an Identity initializer; modelspec leaves it out (a kernel of 4 axes is no matrix)
+    Case("initializer-class-left-out", Y(CONV3 % "{class: Identity}"), at="Identity",
+         path="blocks[0].kernel_initializer.class", message="unknown initializer class 'Identity' (one of: "
+         "Constant, GlorotNormal"),
+    Case("initializer-mapping-without-class", Y(CONV3 % "{scale: 2.0}"), at="{scale",
+         path="blocks[0].kernel_initializer", message="an initializer mapping needs 'class'"),
+    Case("initializer-name-typo", Y(CONV3 % "he_normall"), at="he_normall", path="blocks[0].kernel_initializer",
+         message="unknown initializer 'he_normall'; did you mean 'he_normal'?"),
+    Case("initializer-argument-typo", Y(CONV3 % "{class: VarianceScaling, scal: 2.0}"), at="scal:",
+         path="blocks[0].kernel_initializer.scal", message="unknown field 'scal'; did you mean 'scale'?"),
+    Case("initializer-argument-typo-own-class", Y(CONV3 % "{class: RandomNormal, stdev: 0.1}"), at="stdev",
+         path="blocks[0].kernel_initializer.stdev", message="unknown field 'stdev'; did you mean 'stddev'?"),
+    Case("json-initializer-argument-typo", J(JCONV3 % '{"class": "GlorotUniform", "seeds": 1}'), ".json",
+         at='"seeds"', path="blocks[0].kernel_initializer.seeds", message="unknown field 'seeds'; did you mean "
+         "'seed'?"),
+    Case("initializer-mode-typo", Y(CONV3 % "{class: VarianceScaling, mode: fan}"), at="fan}",
+         path="blocks[0].kernel_initializer.mode", message="unknown mode 'fan'; did you mean 'fan_in'?"),
+    # Keras' VarianceScaling reads distribution "normal" as "truncated_normal"
+    # (keras.src.initializers.random_initializers: `if distribution == "normal": distribution =
+    # "truncated_normal"`), so modelspec takes it too (tests/test_initializers.py builds it)
+    ok("initializer-distribution-keras-alias", Y(CONV3 % "{class: VarianceScaling, distribution: normal}")),
+    # Keras' VarianceScaling takes uniform, truncated_normal, untruncated_normal (and the alias normal)
+    Case("initializer-distribution-unknown", Y(CONV3 % "{class: VarianceScaling, distribution: gaussian}"),
+         at="gaussian", path="blocks[0].kernel_initializer.distribution",
+         message="unknown distribution 'gaussian' (one of: truncated_normal, untruncated_normal, uniform, normal)"),
+    Case("initializer-scale-negative", Y(CONV3 % "{class: VarianceScaling, scale: -1}"), at="-1",
+         path="blocks[0].kernel_initializer.scale", message="must be greater than 0"),
+    Case("initializer-seed-float", Y(CONV3 % "{class: HeNormal, seed: 1.5}"), at="1.5",
+         path="blocks[0].kernel_initializer.seed", message="must be an integer, not a float (1.5)"),
+    Case("json-initializer-seed-negative", J(JCONV3 % '{"class": "GlorotNormal", "seed": -1}'), ".json",
+         at="-1", path="blocks[0].kernel_initializer.seed", message="must be at least 0"),
+    # ------------------------------------------------------------------ grouped and dilated conv
+    Case("groups-do-not-divide-channels", Y("{type: conv, filters: 8, kernel_size: 3, groups: 2}"), at="2}",
+         path="blocks[0].groups", message="groups=2 must divide both the input channels (3) and the filters (8)",
+         stage="static"),
+    Case("groups-do-not-divide-filters", Y(EIGHT, "{type: conv, filters: 6, kernel_size: 3, groups: 4}"), at="4}",
+         path="blocks[1].groups", message="groups=4 must divide both the input channels (8) and the filters (6)",
+         stage="static"),
+    Case("groups-zero", Y("{type: conv, filters: 8, kernel_size: 3, groups: 0}"), at="0}", path="blocks[0].groups",
+         message="must be greater than 0"),
+    Case("strides-and-dilation", Y("{type: conv, filters: 8, kernel_size: 3, strides: 2, dilation_rate: 2}"),
+         at="2}", path="blocks[0].dilation_rate",
+         message="strides [2, 2] and dilation_rate [2, 2] cannot both exceed 1 (Keras' Conv2D refuses the "
+         "combination)"),
+    # max(strides) > 1 and max(dilation_rate) > 1, on different axes: Keras' Conv2D refuses it too
+    Case("strides-and-dilation-on-different-axes", Y("{type: conv, filters: 8, kernel_size: 3, strides: [1, 2], "
+                                                     "dilation_rate: [2, 1]}"),
+         at="[2, 1]", path="blocks[0].dilation_rate",
+         message="strides [1, 2] and dilation_rate [2, 1] cannot both exceed 1 (Keras' Conv2D refuses the "
+         "combination)"),
+    # DepthwiseConv2D and SeparableConv2D have no such rule (see above): (32 - 5) // 2 + 1 = 14
+    ok("depthwise-strided-and-dilated", Y("{type: depthwise_conv, kernel_size: 3, strides: 2, dilation_rate: 2}")),
+    ok("separable-strided-and-dilated", Y("{type: separable_conv, filters: 4, kernel_size: 3, strides: 2, "
+                                          "dilation_rate: 2}")),
+    # a 3x3 kernel at dilation 16 spans 3 + 2 x 15 = 33 rows and columns > 32
+    Case("dilated-kernel-too-big", Y("{type: conv, filters: 8, kernel_size: 3, dilation_rate: 16}"), at="16}",
+         path="blocks[0].dilation_rate",
+         message="a dilated kernel of 33 (valid padding) does not fit in an input of size 32", stage="static"),
+    # ------------------------------------------------------------------ relu, dropout, rescale, normalize
+    Case("relu-max-value-negative", Y("{type: relu, max_value: -1}"), at="-1", path="blocks[0].max_value",
+         message="must be at least 0"),
+    Case("relu-negative-slope-negative", Y("{type: relu, negative_slope: -0.1}"), at="-0.1",
+         path="blocks[0].negative_slope", message="must be at least 0"),
+    Case("noise-shape-wrong-length", Y("{type: dropout, rate: 0.2, noise_shape: [null, 1, 1]}"), at="[null",
+         path="blocks[0].noise_shape", message="noise_shape [null, 1, 1] has 3 sizes; the input (32, 32, 3) has 4 "
+         "with the batch axis", stage="static"),
+    Case("noise-shape-does-not-broadcast", Y("{type: dropout, rate: 0.2, noise_shape: [null, 16, 1, 3]}"),
+         at="[null", path="blocks[0].noise_shape", message="noise_shape [null, 16, 1, 3] does not broadcast to the "
+         "input (None, 32, 32, 3): each size must be null, 1 or the input's", stage="static"),
+    Case("rescale-scale-per-channel-wrong-length", Y("{type: rescale, scale: [0.1, 0.2]}"), at="[0.1",
+         path="blocks[0].scale", message="scale has 2 values; the input has 3 channels", stage="static"),
+    Case("rescale-offset-per-channel-wrong-length", Y("{type: rescale, scale: 0.5, offset: [1, 2, 3, 4]}"),
+         at="[1, 2", path="blocks[0].offset", message="offset has 4 values; the input has 3 channels",
+         stage="static"),
+    Case("normalize-mean-per-channel-wrong-length", Y("{type: normalize, mean: [0.5, 0.5], variance: [1, 1]}"),
+         at="[0.5", path="blocks[0].mean", message="mean has 2 values; the input has 3 channels", stage="static"),
+    # ------------------------------------------------------------------ family blocks
+    # a family block on a flat input is blamed on the block, by the name it has (block2: the second)
+    Case("squeeze-excite-on-features", Y("{type: global_avg_pool}", "{type: squeeze_excite}"), at=("{type", 2),
+         path="blocks[1]", message="block2: squeeze-and-excitation needs an input of shape (height, width, "
+         "channels); it gets (3)", stage="static"),
+    Case("mbconv-on-features", Y("{type: global_avg_pool}", "{type: mbconv, filters: 8}"), at=("{type", 2),
+         path="blocks[1]", message="block2: an MBConv block needs an input of shape (height, width, channels); it "
+         "gets (3)", stage="static"),
+    Case("inverted-residual-on-features", Y("{type: global_avg_pool}", "{type: inverted_residual, filters: 8}"),
+         at=("{type", 2), path="blocks[1]", message="block2: an inverted residual needs an input of shape (height, "
+         "width, channels); it gets (3)", stage="static"),
+    Case("squeeze-excite-gate-typo", Y("{type: squeeze_excite, gate: hard_sigmoyd}"), at="hard_sigmoyd",
+         path="blocks[0].gate", message="unknown activation 'hard_sigmoyd'; did you mean 'hard_sigmoid'?"),
+    Case("inverted-residual-without-batch-norm", Y("{type: inverted_residual, filters: 8, batch_norm: false}"),
+         at="false", path="blocks[0].batch_norm", message="this block always has batch norm: must be true or a "
+         "mapping"),
+    Case("mbconv-without-batch-norm", Y("{type: mbconv, filters: 8, batch_norm: false}"), at="false",
+         path="blocks[0].batch_norm", message="this block always has batch norm: must be true or a mapping"),
+    # docs/format.md ("A default that a family block cannot take"): a default fills the field the block
+    # leaves unset, so the error is the block's, blamed on the block (its batch_norm is not written)
+    Case("defaults-batch-norm-false-meets-mbconv", Y(EIGHT, "{type: mbconv, filters: 8}",
+                                                     head="name: m\ninput:\n  shape: [32, 32, 3]\ndefaults:\n"
+                                                          "  batch_norm: false\nblocks:\n"),
+         at="{type: mbconv", path="blocks[1].batch_norm", message="this block always has batch norm: must be true "
+         "or a mapping {epsilon: ..., momentum: ...}, not a boolean (false)"),
+    Case("mbconv-se-ratio-2", Y("{type: mbconv, filters: 8, se_ratio: 2}"), at="2}", path="blocks[0].se_ratio",
+         message="must be at most 1"),
+    ok("mbconv-se-ratio-0", Y("{type: mbconv, filters: 8, se_ratio: 0}")),
+    ok("efficient-layers", Y("{type: rescale, scale: 0.00392156862745098, offset: [0, 0, 0]}",
+                             "{type: normalize}", "{type: depthwise_conv, kernel_size: 3, padding: same, "
+                             "depth_multiplier: 2, dilation_rate: 2}", "{type: relu, max_value: 6}",
+                             "{type: conv, filters: 8, kernel_size: 3, groups: 2, padding: same, kernel_initializer: "
+                             "{class: VarianceScaling, scale: 2.0, mode: fan_out, distribution: truncated_normal}}",
+                             "{type: squeeze_excite, filters: 2}", "{type: inverted_residual, filters: 8}",
+                             "{type: mbconv, filters: 8, drop_rate: 0.2}",
+                             "{type: dropout, rate: 0.2, noise_shape: [null, 1, 1, 8]}", "{type: layer_norm}")),
+]
+CASES += EFFICIENT_CASES
+
 # Rules that pydantic's validators word and the exported JSON Schema states too (json_schema_extra):
 # test_schema.py holds the schema to each of them.
 SCHEMA_RULES: list[Case] = [
@@ -728,6 +930,22 @@ SCHEMA_RULES: list[Case] = [
          message="at most one size may be -1"),
     Case("reshape-zero", Y("{type: reshape, shape: [0, 32, 3]}"), at="[0", path="blocks[0].shape",
          message="sizes must be positive integers, or -1 (at most once)"),
+    # Keras' Normalization takes mean and variance together or neither (keras.src.layers.preprocessing.
+    # normalization: "both `mean` and `variance` must be set"); a rule between two fields, where the one
+    # missing is blamed on the mapping (dependentRequired in the schema)
+    Case("normalize-mean-without-variance", Y("{type: normalize, mean: 0.5}"), at="{type", path="blocks[0]",
+         message="give mean and variance together, or neither"),
+    Case("normalize-variance-without-mean", Y("{type: normalize, variance: 1}"), at="{type", path="blocks[0]",
+         message="give mean and variance together, or neither"),
+    # a variance is >= 0 (its square root divides), blamed at the value (minimum 0 in the schema)
+    Case("normalize-negative-variance", Y("{type: normalize, mean: 0.5, variance: -1}"), at="-1",
+         path="blocks[0].variance", message="must be at least 0.0"),
+    Case("normalize-negative-variance-per-channel", Y("{type: normalize, mean: [0.5, 0.5, 0.5], "
+                                                      "variance: [1, -1, 1]}"),
+         at="-1", path="blocks[0].variance[1]", message="must be at least 0.0"),
+    # the squeeze width is given one way; the second one written is blamed (not: required both, in the schema)
+    Case("squeeze-excite-ratio-and-filters", Y("{type: squeeze_excite, ratio: 0.25, filters: 2}"), at="2}",
+         path="blocks[0].filters", message="give ratio or filters, not both"),
 ]
 CASES += SCHEMA_RULES
 
@@ -805,6 +1023,33 @@ def test_summary_and_build_report_the_same_error(case: Case, tmp_path: Path, cap
         match = LINE.match(err.splitlines()[0])
         assert match and (int(match["line"]), int(match["column"])) == case.position()
     assert not (tmp_path / "m.keras").exists()
+
+
+# (class, argument, how the message ends): the did-you-mean is drawn from that class's own arguments,
+# and with no close one the message lists them, as Keras 3's __init__ signatures give them (less
+# input_axes / output_axes, which modelspec leaves out: tests/test_initializers.py):
+# Orthogonal(gain, seed), TruncatedNormal(mean, stddev, seed), HeNormal(seed) (its scale is fixed at
+# 2.0), VarianceScaling(scale, mode, distribution, seed), Zeros() (no arguments)
+INITIALIZER_ARGUMENT_TYPOS = [
+    ("Orthogonal", "gains", "; did you mean 'gain'?"),
+    ("TruncatedNormal", "gains", " (TruncatedNormal takes mean, stddev, seed)"),  # 'gain' is Orthogonal's
+    ("VarianceScaling", "scales", "; did you mean 'scale'?"),
+    ("VarianceScaling", "gain", " (VarianceScaling takes scale, mode, distribution, seed)"),
+    ("HeNormal", "scale", " (HeNormal takes seed)"),
+    ("Orthogonal", "scale", " (Orthogonal takes gain, seed)"),
+    ("Zeros", "value", " (Zeros takes no arguments)"),  # Constant's
+]
+
+
+@pytest.mark.parametrize("cls, argument, ending", INITIALIZER_ARGUMENT_TYPOS)
+def test_initializer_argument_did_you_mean_is_from_that_class(cls, argument, ending, tmp_path, capsys):
+    text = Y(CONV3 % f"{{class: {cls}, {argument}: 1}}")
+    spec = str(tmp_path / "spec.yaml")
+    Path(spec).write_text(text)
+    status = main(["validate", spec])
+    (line,) = capsys.readouterr().err.splitlines()
+    expected = f"error: blocks[0].kernel_initializer.{argument}: unknown field {argument!r}{ending}"
+    assert status == 1 and line.endswith(expected), line
 
 
 # --------------------------------------------------------------------------- end to end, as a user runs it

@@ -18,6 +18,7 @@ from modelspec.schema import json_schema, schema_text
 from conftest import ROOT, SPECS
 from modelspec.blocks import block_class, block_types
 from modelspec.errors import SpecError
+from modelspec.initializers import CLASSES, INITIALIZERS
 from modelspec.loader import parse_text
 from modelspec.spec import ModelSpec, parse_spec
 from test_bad_specs import SCHEMA_RULES
@@ -77,11 +78,16 @@ def test_every_object_forbids_unknown_keys():
     objects = [("root", schema), *schema["$defs"].items()]
     open_objects = [name for name, sub in objects
                     if sub.get("type") == "object" and sub.get("additionalProperties") is not False]
-    # Block only dispatches on 'type': each of its if/then rules points at a closed block schema
-    assert open_objects == ["Block"]
-    assert all(rule["then"]["$ref"].startswith("#/$defs/") for rule in schema["$defs"]["Block"]["allOf"])
-    for rule in schema["$defs"]["Block"]["allOf"]:
-        assert schema["$defs"][rule["then"]["$ref"].rsplit("/", 1)[-1]]["additionalProperties"] is False
+    # Block only dispatches on 'type', InitializerClass on 'class': each of their if/then rules points
+    # at a closed schema (a block's, an initializer class's), and every value of the tag has a rule
+    assert open_objects == ["Block", "InitializerClass"]
+    for dispatcher, tag in (("Block", "type"), ("InitializerClass", "class")):
+        rules = schema["$defs"][dispatcher]["allOf"]
+        assert all(rule["then"]["$ref"].startswith("#/$defs/") for rule in rules), dispatcher
+        for rule in rules:
+            assert schema["$defs"][rule["then"]["$ref"].rsplit("/", 1)[-1]]["additionalProperties"] is False
+        consts = [rule["if"]["properties"][tag]["const"] for rule in rules]
+        assert consts == schema["$defs"][dispatcher]["properties"][tag]["enum"], dispatcher
 
 
 def test_json_spec_may_carry_its_own_schema_key():
@@ -130,13 +136,13 @@ EXAMPLES = {
     "batch_norm": {"type": "batch_norm", "epsilon": 0.001, "center": False},
     "bottleneck": {"type": "bottleneck", "filters": 4},
     "concat": {"type": "concat", "inputs": ["a", "b"], "axis": 1},
-    "conv": {"type": "conv", "filters": 4, "kernel_size": 3},
+    "conv": {"type": "conv", "filters": 4, "kernel_size": 3, "groups": 2, "dilation_rate": [1, 2]},
     "conv_transpose": {"type": "conv_transpose", "filters": 4, "kernel_size": 2, "strides": 2,
                        "batch_norm": {"center": True, "scale": False}},
     "crop": {"type": "crop", "cropping": [[1, 2], [3, 4]]},
     "dense": {"type": "dense", "units": 10},
     "dense_block": {"type": "dense_block", "layers": 2, "growth_rate": 8},
-    "dropout": {"type": "dropout", "rate": 0.1},
+    "dropout": {"type": "dropout", "rate": 0.1, "noise_shape": [None, 1, 1, 1]},
     "flatten": {"type": "flatten"},
     "global_avg_pool": {"type": "global_avg_pool", "keepdims": True},
     "global_max_pool": {"type": "global_max_pool"},
@@ -155,6 +161,21 @@ EXAMPLES = {
     "upsample": {"type": "upsample", "size": [2, 1], "interpolation": "bilinear"},
     "vgg": {"type": "vgg", "filters": 4},
     "zero_padding": {"type": "zero_padding", "padding": [[1, 0], [0, 1]]},
+    # spec-v2 sections 3 and 4 (issue 10)
+    "depthwise_conv": {"type": "depthwise_conv", "kernel_size": 3, "depth_multiplier": 2, "dilation_rate": [1, 2],
+                       "batch_norm": {"momentum": 0.9}, "kernel_initializer": {"class": "HeNormal", "seed": 1}},
+    "separable_conv": {"type": "separable_conv", "filters": 8, "kernel_size": [3, 3], "strides": 2, "use_bias": False,
+                       "activation": "relu6", "kernel_initializer": "lecun_uniform"},
+    "relu": {"type": "relu", "max_value": 6, "negative_slope": 0.1, "threshold": 0.5},
+    "layer_norm": {"type": "layer_norm", "epsilon": 1e-6, "center": False},
+    "rescale": {"type": "rescale", "scale": [0.5, 0.25, 0.125], "offset": -1},
+    "normalize": {"type": "normalize", "mean": [0.485, 0.456, 0.406], "variance": [0.052, 0.05, 0.051]},
+    "squeeze_excite": {"type": "squeeze_excite", "filters": 4, "activation": "swish", "gate": "hard_sigmoid"},
+    "inverted_residual": {"type": "inverted_residual", "filters": 16, "expansion": 1, "strides": 2,
+                          "batch_norm": {"epsilon": 0.001}},
+    "mbconv": {"type": "mbconv", "filters": 16, "kernel_size": 5, "se_ratio": 0.25, "drop_rate": 0.2,
+               "kernel_initializer": {"class": "VarianceScaling", "scale": 2.0, "mode": "fan_out",
+                                      "distribution": "truncated_normal"}},
 }
 
 
@@ -245,12 +266,14 @@ def test_three_deep_parallels_validate():
 
 def _model_schemas():
     """(pydantic model, its schema object) for the top level, every block and every nested settings model."""
+    from modelspec.blocks.mobile import MobileNetV2BatchNormConfig
     from modelspec.fields import BatchNormConfig, KerasAppsBatchNormConfig
     from modelspec.spec import Defaults, InputSpec
 
     schema = json_schema()
     yield ModelSpec, schema
-    for model in (InputSpec, Defaults, BatchNormConfig, KerasAppsBatchNormConfig):
+    for model in (InputSpec, Defaults, BatchNormConfig, KerasAppsBatchNormConfig, MobileNetV2BatchNormConfig,
+                  *CLASSES.values()):
         yield model, schema["$defs"][model.__name__]
     for tag in block_types():
         cls = block_class(tag)
@@ -264,10 +287,12 @@ def test_every_model_field_is_in_the_schema_with_its_description():
     for model, sub in _model_schemas():
         properties = sub["properties"]
         extra = {"$schema"} if model is ModelSpec else set()
-        if set(properties) != set(model.model_fields) | extra:
-            problems.append(f"{model.__name__}: schema {sorted(properties)} vs fields {sorted(model.model_fields)}")
-        for name, field in model.model_fields.items():
-            description = properties.get(name, {}).get("description", "")
+        keys = {field.alias or name: name for name, field in model.model_fields.items()}  # initializers' 'class'
+        if set(properties) != set(keys) | extra:
+            problems.append(f"{model.__name__}: schema {sorted(properties)} vs fields {sorted(keys)}")
+        for key, name in keys.items():
+            field = model.model_fields[name]
+            description = properties.get(key, {}).get("description", "")
             if not description or description != field.description:
                 problems.append(f"{model.__name__}.{name}: {description!r}")
             elif len(description.split()) < 2:
@@ -370,8 +395,147 @@ def test_graph_spec_gets_one_verdict(name):
 def test_schema_refuses_what_pydantic_refuses(case):
     """Rules beyond types that the schema states too (see test_bad_specs.SCHEMA_RULES): maxItems 2 for
     subtract's inputs; repeat 1 for merges; axis only with merge: concat (if/then); reshape sizes
-    >= 1 or -1, with -1 at most once (maxContains)."""
+    >= 1 or -1, with -1 at most once (maxContains); normalize's mean and variance together
+    (dependentRequired) and variance >= 0 (minimum); squeeze_excite's ratio or filters
+    (not: required both)."""
     source = parse_text(case.text, "<spec>")
     with pytest.raises(SpecError):
         parse_spec(source)
     assert not validator().is_valid(source.data)
+
+
+# --------------------------------------------------------------------------- initializers as data (issue 10)
+
+# (id, kernel_initializer value, valid?): one verdict from pydantic and the JSON Schema. The classes and
+# their arguments are Keras 3's (tests/test_initializers.py holds modelspec's table to Keras itself).
+INITIALIZER_VERDICTS = [
+    ("name", "he_normal", True),
+    ("efficientnet", {"class": "VarianceScaling", "scale": 2.0, "mode": "fan_out",
+                      "distribution": "truncated_normal"}, True),
+    ("seeded", {"class": "GlorotUniform", "seed": 42}, True),
+    ("unseeded", {"class": "RandomNormal", "mean": 0.1, "stddev": 0.2, "seed": None}, True),
+    ("int-for-float", {"class": "Constant", "value": 1}, True),
+    ("name-typo", "he_normall", False),
+    ("unknown-class", {"class": "VarianceScalling"}, False),
+    ("class-in-snake-case", {"class": "variance_scaling"}, False),
+    ("left-out-class", {"class": "Identity"}, False),
+    ("no-class", {"scale": 2.0}, False),
+    ("class-not-a-string", {"class": ["HeNormal"]}, False),
+    ("keras-config-form", {"class_name": "VarianceScaling", "config": {"scale": 2.0}}, False),
+    ("unknown-argument", {"class": "VarianceScaling", "scal": 2.0}, False),
+    ("another-class-s-argument", {"class": "Orthogonal", "scale": 2.0}, False),
+    ("fixed-argument", {"class": "HeNormal", "scale": 2.0}, False),
+    ("left-out-argument", {"class": "GlorotNormal", "input_axes": [0, 1]}, False),
+    ("bad-mode", {"class": "VarianceScaling", "mode": "fan"}, False),
+    ("zero-scale", {"class": "VarianceScaling", "scale": 0}, False),
+    ("float-seed", {"class": "HeUniform", "seed": 1.5}, False),
+    ("negative-seed", {"class": "LecunNormal", "seed": -1}, False),
+    ("bool-seed", {"class": "LecunUniform", "seed": True}, False),
+    ("string-value", {"class": "Constant", "value": "0.5"}, False),
+    ("bool-scale", {"class": "VarianceScaling", "scale": True}, False),
+    ("string-stddev", {"class": "RandomNormal", "stddev": "0.1"}, False),
+    # Keras' VarianceScaling reads "normal" as "truncated_normal" (keras.src.initializers.random_initializers)
+    ("keras-alias-normal", {"class": "VarianceScaling", "distribution": "normal"}, True),
+    ("bad-distribution", {"class": "VarianceScaling", "distribution": "gaussian"}, False),
+]
+
+
+def _with_initializer(where: str, value) -> dict:
+    """A spec with ``value`` as a kernel initializer: on a top-level conv, on an mbconv at depth 3, or in defaults."""
+    if where == "conv":
+        return _spec([{"type": "conv", "filters": 4, "kernel_size": 3, "kernel_initializer": value}])
+    if where == "nested-mbconv":
+        return nested({"type": "mbconv", "filters": 4, "kernel_initializer": value})
+    return {**_spec([{"type": "depthwise_conv", "kernel_size": 3}]), "defaults": {"kernel_initializer": value}}
+
+
+@pytest.mark.parametrize("where", ["conv", "nested-mbconv", "defaults"])
+@pytest.mark.parametrize("value, valid", [pytest.param(v, ok, id=i) for i, v, ok in INITIALIZER_VERDICTS])
+def test_initializer_gets_one_verdict(value, valid, where):
+    data = _with_initializer(where, value)
+    assert (pydantic_accepts(data), validator().is_valid(data)) == (valid, valid), (
+        [e.message for e in validator().iter_errors(data)])
+
+
+@pytest.mark.parametrize("name", sorted(CLASSES))
+def test_every_initializer_class_with_its_defaults_is_valid_for_both(name):
+    data = _with_initializer("conv", {"class": name})
+    assert (pydantic_accepts(data), validator().is_valid(data)) == (True, True)
+
+
+def test_initializer_classes_in_the_schema_are_modelspec_s():
+    """kernel_initializer in the schema: a name, or an InitializerClass, which dispatches on 'class' (as Block
+    on 'type') with one if/then rule per class, each pointing at that class's closed object."""
+    schema = json_schema()
+    defs = schema["$defs"]
+    choices = defs["ConvLayer"]["properties"]["kernel_initializer"]["anyOf"]
+    assert choices == [{"enum": list(INITIALIZERS), "type": "string"}, {"$ref": "#/$defs/InitializerClass"}]
+    dispatcher = defs["InitializerClass"]
+    assert dispatcher["required"] == ["class"] and dispatcher["properties"]["class"]["enum"] == sorted(CLASSES)
+    rules = {rule["if"]["properties"]["class"]["const"]: rule["then"]["$ref"] for rule in dispatcher["allOf"]}
+    assert rules == {name: f"#/$defs/{name}" for name in CLASSES}
+    for name in CLASSES:
+        sub = defs[name]
+        assert sub["properties"]["class"]["const"] == name and sub["required"] == ["class"]
+        assert sub["additionalProperties"] is False
+
+
+def _initializer_places(node, where="$"):
+    """(where, schema) of every property named kernel_initializer in the schema."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "kernel_initializer" and isinstance(value, dict):
+                yield f"{where}.{key}", value
+            yield from _initializer_places(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _initializer_places(value, f"{where}[{i}]")
+
+
+def test_every_kernel_initializer_refers_to_the_one_dispatcher():
+    """Every block and defaults (where null means unset) offer the same two choices, so a typo is blamed the
+    same way everywhere."""
+    choices = [{"enum": list(INITIALIZERS), "type": "string"}, {"$ref": "#/$defs/InitializerClass"}]
+    places = dict(_initializer_places(json_schema()))
+    assert {where.split(".")[2] for where in places} >= {"ConvLayer", "DepthwiseConvLayer", "SeparableConvLayer",
+                                                         "DenseLayer", "MBConvBlock", "Defaults"}
+    for where, sub in places.items():
+        if where.endswith(".Defaults.properties.kernel_initializer"):
+            assert sub["anyOf"] == [{"anyOf": choices}, {"type": "null"}], where
+        else:
+            assert sub["anyOf"] == choices, where
+
+
+# (class, a mistake inside its mapping, what best_match's message names, error path tail)
+INITIALIZER_MISTAKES = [
+    ("VarianceScaling", {"scal": 2.0}, "'scal' was unexpected", []),
+    ("Orthogonal", {"scale": 2.0}, "'scale' was unexpected", []),  # VarianceScaling's, not Orthogonal's
+    ("HeNormal", {"seed": 1.5}, "1.5 is not valid under any of the given schemas", ["seed"]),
+    ("VarianceScaling", {"mode": "fan"}, "'fan' is not one of ['fan_in', 'fan_out', 'fan_avg']", ["mode"]),
+    ("Constant", {"value": "0.5"}, "'0.5' is not of type 'number'", ["value"]),
+]
+
+
+@pytest.mark.parametrize("cls, mistake, message, tail", INITIALIZER_MISTAKES,
+                         ids=[f"{c}-{next(iter(m))}" for c, m, _, _ in INITIALIZER_MISTAKES])
+def test_initializer_mistake_at_depth_3_is_blamed_inside_its_class(cls, mistake, message, tail):
+    """Inside an mbconv at depth 3, the error goes through the InitializerClass rule for that class only."""
+    data = nested({"type": "mbconv", "filters": 4, "kernel_initializer": {"class": cls, **mistake}})
+    errors = list(validator().iter_errors(data))
+    best = jsonschema.exceptions.best_match(errors)
+    assert list(best.absolute_path) == NESTED_AT + ["kernel_initializer"] + tail, best
+    assert message in best.message, best.message
+    # the schema path: kernel_initializer, its InitializerClass choice (anyOf 1), then rule i of the dispatcher
+    path = list(best.absolute_schema_path)
+    at = len(path) - 1 - path[::-1].index("kernel_initializer")
+    assert path[at + 1:at + 4] == ["anyOf", 1, "allOf"] and path[at + 5] == "then", path
+    rule = json_schema()["$defs"]["InitializerClass"]["allOf"][path[at + 4]]
+    assert rule["if"]["properties"]["class"]["const"] == cls
+
+
+def test_initializer_argument_typo_is_blamed_on_the_argument():
+    errors = _errors([{"type": "conv", "filters": 4, "kernel_size": 3,
+                       "kernel_initializer": {"class": "VarianceScaling", "scal": 2.0}}])
+    best = jsonschema.exceptions.best_match(errors)
+    assert list(best.absolute_path) == ["blocks", 0, "kernel_initializer"]
+    assert "'scal' was unexpected" in best.message, best.message

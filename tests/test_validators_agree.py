@@ -42,12 +42,27 @@ DIFFERENCES = {
     "integral-float-for-size": "3.0 as a kernel size: an integer to JSON Schema (as above)",
     "reduce-without-branch": "a rule between two fields (a 1x1 reduction for a branch that 0 filters leave "
                              "out) that the exported schema does not express",
+    "defaults-batch-norm-false-meets-mbconv": "defaults fill a block's unset fields (docs/format.md): a "
+                                              "default batch_norm: false meets a block that always has batch "
+                                              "norm; the schema checks defaults and blocks each alone",
+    # Not by design: a rule of conv the exported schema does not state yet (its strides and
+    # dilation_rate are each an int or a pair; "max of each > 1" takes an if/then per shape). When the
+    # schema states it, test_corpus_case says "no longer a difference; drop it", as it did for
+    # normalize's mean/variance (dependentRequired, minimum 0) and squeeze_excite's ratio/filters
+    # (not: required both), now corpus cases the two validators agree on.
+    "strides-and-dilation": "conv: strides and dilation_rate not both above 1; not in the schema yet",
+    "strides-and-dilation-on-different-axes": "conv: as above, strides [1, 2] with dilation_rate [2, 1]",
 }
 
 # The same differences, recognised in any spec by the problems pydantic reports.
 DIFFERENCE_KINDS = {
     "integral float for an integer": re.compile(r"not a float \([^)]*\); write -?\d+$"),
     "reduction without its branch": re.compile(r"reduce\dx\d is set but conv\dx\d is 0"),
+    # only with 'defaults: {batch_norm: false}' (checked in explained()); a block's own false is refused by both
+    "a default batch_norm false on a family block": re.compile(r"this block always has batch norm: .*not a "
+                                                               r"boolean \(false\)$"),
+    "strides and dilation both above 1": re.compile(r"strides \[\d+, \d+\] and dilation_rate \[\d+, \d+\] cannot "
+                                                    r"both exceed 1"),
     # Python's re (which jsonschema uses) lets '$' match before a final newline, so the name
     # pattern passes "m\n"; pydantic's regex engine does not. Editors (ECMA regex) agree with pydantic.
     "name ending in a newline": re.compile(r"is not a valid name: start with a letter"),
@@ -72,9 +87,13 @@ def explained(messages: list[str], data) -> bool:
             (isinstance(d.get("name"), str) and d["name"].endswith("\n"))
             or any(isinstance(b, dict) and isinstance(b.get("name"), str) and b["name"].endswith("\n")
                    for b in (d.get("blocks") if isinstance(d.get("blocks"), list) else [])))
+    def default_batch_norm_false(d):
+        return isinstance(d, dict) and isinstance(d.get("defaults"), dict) and d["defaults"].get("batch_norm") is False
     for message in messages:
         kinds = [k for k, pattern in DIFFERENCE_KINDS.items() if pattern.search(message)]
         if not kinds or (kinds == ["name ending in a newline"] and not name_has_newline(data)):
+            return False
+        if kinds == ["a default batch_norm false on a family block"] and not default_batch_norm_false(data):
             return False
     return bool(messages)
 

@@ -92,7 +92,9 @@ class SqueezeExciteBlock(Block):
     kernel_initializer: Initializer = Field("glorot_uniform", description="Keras initializer of the kernels.")
 
     # the validator below, said to editors too
-    model_config = ConfigDict(json_schema_extra={"not": {"required": ["ratio", "filters"]}})
+    model_config = ConfigDict(json_schema_extra={"not": {
+        "required": ["ratio", "filters"],
+        "properties": {"ratio": {"type": "number"}, "filters": {"type": "integer"}}}})
 
     @field_validator("filters")
     @classmethod

@@ -18,6 +18,13 @@ from .base import Block, ConvOptions, ConvUnit
 from .registry import register
 
 
+def window_blame(block, **others: str) -> dict:
+    """What a (dilated) convolution's shape problems blame: a window that does not fit is the dilation's when
+    it is dilated, else the kernel's; other causes as given; anything else the block."""
+    window = "dilation_rate" if block.dilation_rate != 1 else "kernel_size"
+    return {"window": block.field(window), **others}
+
+
 def _not_both_above_one(dilation_rate, info: ValidationInfo):
     """Keras' Conv2D refuses strides and dilation_rate both above 1; said at dilation_rate, before any build
     (its depthwise and separable convolutions accept them)."""
@@ -47,10 +54,9 @@ class ConvLayer(Block, ConvOptions):
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
-        at = self.field("groups" if self.groups != 1 else "dilation_rate" if self.dilation_rate != 1 else "kernel_size")
         return self.conv_unit()(g, x, prefix, self.filters, self.kernel_size, strides=self.strides,
                                 padding=self.padding, groups=self.groups, dilation_rate=self.dilation_rate,
-                                at=at, sized_by=self.field("filters"))
+                                at=window_blame(self, groups=self.field("groups")), sized_by=self.field("filters"))
 
 
 class _DepthwiseOptions(Block):
@@ -70,7 +76,7 @@ class _DepthwiseOptions(Block):
 
     def _with_norm(self, g, layer, x: Tensor, prefix: str, sized_by: str) -> Tensor:
         bn = batch_norm_config(self.batch_norm)
-        x = g.add(layer, x, prefix, at=self.field("kernel_size"), sized_by=sized_by)
+        x = g.add(layer, x, prefix, at=window_blame(self), sized_by=sized_by)
         return x if bn is None else ConvUnit(self.activation, bn).norm_act(g, x, prefix)
 
     def _settings(self) -> dict:
@@ -372,7 +378,10 @@ class NormalizeLayer(Block):
 
     type: Literal["normalize"] = Field(description="A Normalization layer.")
     # the validators below, said to editors too
-    model_config = ConfigDict(json_schema_extra={"dependentRequired": {"mean": ["variance"], "variance": ["mean"]}})
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        {"if": {"required": [a], "properties": {a: {"not": {"type": "null"}}}},
+         "then": {"required": [b], "properties": {b: {"not": {"type": "null"}}}}}
+        for a, b in (("mean", "variance"), ("variance", "mean"))]})
     mean: Optional[NumberOrPerChannel] = Field(None, description="Mean: a number or one per channel; with variance.")
     variance: Optional[number_or_per_channel(ge=0)] = Field(  # type: ignore[valid-type]
         None, description="Variance (>= 0): a number or one per channel; with mean.")
