@@ -68,7 +68,7 @@ class Expander:
         for name, tensor in self.graph.input_tensors().items():
             self.scope.names[name] = Entry(tensor, spec.input_path(name), implicit_input=spec.input is not None)
             if spec.input is None:  # a named input's InputLayer has its name; no layer may take it
-                self.graph.layer_names.add(name)
+                self.graph.reserved.add(name)
 
     # ------------------------------------------------------------ what blocks call
 

@@ -87,6 +87,7 @@ class Graph:
         self.budget = budget
         self.nodes: list[Node] = []
         self.layer_names: set[str] = set()
+        self.reserved: set[str] = set()  # names no layer may take (named inputs: their InputLayers have them)
         self.blocks: list[BlockRecord] = []
         self.outputs: list[tuple[str, Tensor]] = []  # (the block that gives it, its tensor)
         self.total_params = 0
@@ -128,7 +129,7 @@ class Graph:
         for the parameter budget (``filters``), ``grows_by`` for the activation
         budget (default: ``sized_by``; an upsampling's ``size``).
         """
-        if name in self.inputs:
+        if name in self.reserved:
             self.fail(f"layer name {name!r} is already used by model input {name!r}; rename the block or the input",
                       "name")
         if name in self.layer_names:

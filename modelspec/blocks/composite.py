@@ -71,8 +71,8 @@ class ParallelBlock(Block):
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
-        if self.merge == "concat":
-            check_axis(g, self, x, prefix)
         outputs = g.branches(self.branches, x, "branches", lambda i, j: f"{prefix}_branch{i}_{j}")
+        if self.merge == "concat":
+            check_axis(g, self, outputs[0], prefix)
         merge = layers.Concatenate(self.axis) if self.merge == "concat" else MERGES[self.merge]()
         return g.add(merge, outputs, f"{prefix}_{self.merge}", at=self.field("branches"))
