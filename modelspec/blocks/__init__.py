@@ -15,8 +15,9 @@ from .registry import block_class, block_class_of, block_classes, block_types
 AnyBlock = Annotated[Union[block_classes()], Field(discriminator="type")]  # type: ignore[valid-type]
 """Any registered block, told apart by its ``type``."""
 
-for _cls in block_classes():  # the composites hold AnyBlock: resolve it now that it exists
-    if _cls.nested:
-        _cls.model_rebuild(_types_namespace={"AnyBlock": AnyBlock})
+# The composites' fields say "AnyBlock", which exists only now: give their module the name, so that
+# pydantic resolves it when their validators are first built (as part of ModelSpec's), rather than
+# rebuilding them here, which would build every block's validator twice more at import.
+composite.AnyBlock = AnyBlock
 
 __all__ = ["AnyBlock", "Block", "BlockBase", "child_lists", "block_class", "block_class_of", "block_classes", "block_types"]

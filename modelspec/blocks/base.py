@@ -128,6 +128,8 @@ class Block(BlockBase):
 class ConvOptions(BaseModel):
     """The convolution settings shared by every block made of convolutions."""
 
+    model_config = ConfigDict(defer_build=True)  # a mixin: built only as part of the blocks that use it
+
     activation: Activation = Field("relu", description="Keras activation of the convolutions.")
     batch_norm: BatchNorm = Field(
         False, description="Conv → BatchNormalization → activation when true or {epsilon, momentum, center, "
