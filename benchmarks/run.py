@@ -4,16 +4,17 @@
 One command measures, on the machine at hand, everything the Performance
 section of the README claims, prints a table and writes ``benchmarks/results.json``::
 
-    python benchmarks/run.py            # full: more repeats (about 8 minutes on 2 cores)
-    python benchmarks/run.py --quick    # fewer repeats (about 5 minutes)
+    python benchmarks/run.py            # full: more repeats (about 11 minutes on 2 cores)
+    python benchmarks/run.py --quick    # fewer repeats (about 7 minutes)
     python benchmarks/run.py --dry-run  # tiny sizes, one repeat: proves the script runs (about 2 minutes)
 
 What is measured (every comparison is taken pair by pair in the same run, the
 two sides alternating which goes first, and reported as the median of the
 per-pair ratios; every time is a median over the repeats):
 
-1. check latency: ``modelspec validate specs/resnet50.yaml`` and
-   ``modelspec validate specs/densenet121.yaml``, each as a fresh process, against
+1. check latency: ``modelspec validate specs/resnet50.yaml``,
+   ``modelspec validate specs/densenet121.yaml`` and
+   ``modelspec validate specs/efficientnet_b0.yaml``, each as a fresh process, against
    ``python -c "import tensorflow"`` as a fresh process: wall time and peak RSS of
    the child (``os.wait4``'s ``ru_maxrss``); a round runs the import once and each
    validate once (the order reversed every other round), and each spec's ratio is
@@ -26,15 +27,21 @@ per-pair ratios; every time is a median over the repeats):
    ``input:`` references to earlier names, ``add`` / ``concat`` merges of two
    earlier names, a ``parallel`` with an empty branch, a ``sequence``);
 4. build overhead: ``modelspec.build`` of specs/vgg16.yaml and specs/resnet50.yaml
-   against the same architectures written by hand in plain Keras below;
+   against the same architectures written by hand in plain Keras below, and of
+   specs/mobilenet_v2.yaml and specs/efficientnet_b0.yaml against constructing
+   ``keras.applications.MobileNetV2(weights=None)`` / ``EfficientNetB0(weights=None)``;
 5. run-time parity: a training step and an inference batch of the model compiled
    from specs/resnet50.yaml (input shape replaced by a small one) against
    ``keras.applications.ResNet50(weights=None)`` at the same size, and a training
    step of specs/densenet121.yaml and specs/inception_v3.yaml against
-   ``keras.applications.DenseNet121`` / ``InceptionV3``; each with the same
-   weights (copied layer by layer, the outputs checked equal first) and the same
-   compile; each pair interleaves three steps per side and compares each side's
-   fastest, so that a neighbour's burst of load does not decide the ratio.
+   ``keras.applications.DenseNet121`` / ``InceptionV3``, and a training step and an
+   inference batch of specs/mobilenet_v2.yaml and specs/efficientnet_b0.yaml
+   (96x96) against ``keras.applications.MobileNetV2`` / ``EfficientNetB0``; each
+   with the same weights (copied layer by layer; an adaptable Normalization, as
+   EfficientNet's stem, also gets its statistics, see :func:`copy_weights`; every
+   layer's output and the predictions checked equal first) and the same compile;
+   each pair interleaves three steps per side and compares each side's fastest, so
+   that a neighbour's burst of load does not decide the ratio.
 
 Exit status: 0 every target met (always 0 for a completed ``--dry-run``);
 1 a target was missed; 2 the benchmark itself failed (a spec did not validate,
@@ -70,11 +77,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 CHECK_SPEC = "specs/resnet50.yaml"  # relative to ROOT, as a user would type it
 # (row id, spec): check latency is measured for each; the first one's also gives the memory row
-CHECK_SPECS = (("check_time", CHECK_SPEC), ("check_time_densenet121", "specs/densenet121.yaml"))
+CHECK_SPECS = (("check_time", CHECK_SPEC), ("check_time_densenet121", "specs/densenet121.yaml"),
+               ("check_time_efficientnet_b0", "specs/efficientnet_b0.yaml"))
 VGG16_SPEC = SPECS / "vgg16.yaml"
 RESNET50_SPEC = SPECS / "resnet50.yaml"
 DENSENET121_SPEC = SPECS / "densenet121.yaml"
 INCEPTION_V3_SPEC = SPECS / "inception_v3.yaml"
+MOBILENET_V2_SPEC = SPECS / "mobilenet_v2.yaml"
+EFFICIENTNET_B0_SPEC = SPECS / "efficientnet_b0.yaml"
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results.json"
 
 if importlib.util.find_spec("modelspec") is None:  # run from a checkout without installing
@@ -106,13 +116,18 @@ class Settings:
     densenet_input: int         # DenseNet121's square side (Keras' minimum: 32)
     inception_input: int        # InceptionV3's square side (Keras' minimum: 75)
     parity_batch: int           # the batch of the DenseNet121 and InceptionV3 training steps
+    mobile_input: int           # MobileNetV2's and EfficientNetB0's square side (Keras' minimum: 32)
+    mobile_batch: int           # their training-step and inference batch
     warm_up: bool = True        # an untimed first round (left out of the dry run)
 
 
 MODES = {
-    "full": Settings("full", 15, 200, 5, (10, 100, 1_000, 10_000), 5, None, 11, 64, 16, 31, 51, 3, 64, 75, 8),
-    "quick": Settings("quick", 7, 200, 3, (10, 100, 1_000, 10_000), 3, None, 6, 64, 8, 15, 25, 3, 64, 75, 8),
-    "dry-run": Settings("dry-run", 1, 12, 1, (10, 20, 40), 1, 32, 1, 32, 2, 1, 1, 1, 32, 75, 2, warm_up=False),
+    "full": Settings("full", 15, 200, 5, (10, 100, 1_000, 10_000), 5, None, 11, 64, 16, 31, 51, 3, 64, 75, 8,
+                     96, 8),
+    "quick": Settings("quick", 7, 200, 3, (10, 100, 1_000, 10_000), 3, None, 6, 64, 8, 15, 25, 3, 64, 75, 8,
+                      96, 8),
+    "dry-run": Settings("dry-run", 1, 12, 1, (10, 20, 40), 1, 32, 1, 32, 2, 1, 1, 1, 32, 75, 2, 32, 2,
+                        warm_up=False),
 }
 
 
@@ -703,58 +718,121 @@ def _timed(make: Callable[[], Any]) -> tuple[float, int, int]:
 
 
 def bench_build(s: Settings) -> list[Row]:
+    side = s.build_input
+    shape = (224, 224, 3) if side is None else (side, side, 3)
+    return [_build_row(s, key, label, path, lambda hand=hand: hand(shape), "hand-written Keras", "hand_written")
+            for key, label, path, hand in (("build_vgg16", "VGG16", VGG16_SPEC, hand_vgg16),
+                                           ("build_resnet50", "ResNet50", RESNET50_SPEC, hand_resnet50))]
+
+
+def bench_build_applications(s: Settings) -> list[Row]:
+    """specs/mobilenet_v2.yaml and specs/efficientnet_b0.yaml against constructing the Keras Applications
+    model, ``keras.applications.MobileNetV2(weights=None)`` / ``EfficientNetB0(weights=None)`` (at their
+    default 224x224; in the dry run both sides get ``build_input``)."""
+    import keras
+
+    side = s.build_input
+    kwargs = {} if side is None else {"input_shape": (side, side, 3)}
+    rows = []
+    for key, label, path in (("build_mobilenet_v2", "MobileNetV2", MOBILENET_V2_SPEC),
+                             ("build_efficientnet_b0", "EfficientNetB0", EFFICIENTNET_B0_SPEC)):
+        application = getattr(keras.applications, label)
+
+        def theirs(application=application):
+            return application(weights=None, **kwargs)
+
+        rows.append(_build_row(s, key, label, path, theirs, "keras.applications", "keras_applications"))
+        rows[-1].details["reference"] = (f"keras.applications.{label}(weights=None"
+                                         + ("" if side is None else f", input_shape=({side}, {side}, 3)") + ")")
+    return rows
+
+
+def _build_row(s: Settings, key: str, label: str, path: Path, theirs: Callable[[], Any], reference: str,
+               side_key: str) -> Row:
+    """``modelspec.build(modelspec.loads(text))`` of ``path`` against ``theirs()``, pair by pair, alternating.
+
+    ``reference``: what the row compares against, as the label says it; ``side_key``: its name in the details.
+    """
     import modelspec
 
     side = s.build_input
     shape = (224, 224, 3) if side is None else (side, side, 3)
-    rows = []
-    for key, label, path, hand in (("build_vgg16", "VGG16", VGG16_SPEC, hand_vgg16),
-                                   ("build_resnet50", "ResNet50", RESNET50_SPEC, hand_resnet50)):
-        text, as_json = spec_text(path, side)
-        name = str(path.relative_to(ROOT))
+    text, as_json = spec_text(path, side)
+    name = str(path.relative_to(ROOT))
 
-        def ours():
-            return modelspec.build(modelspec.loads(text, name, json=as_json))
+    def ours():
+        return modelspec.build(modelspec.loads(text, name, json=as_json))
 
-        def theirs():
-            return hand(shape)
-
-        log(f"build overhead: {label} at {shape[0]}x{shape[1]}, {s.build_repeats} pair(s)")
-        if s.warm_up:  # first-use costs of Keras land on neither side
-            _timed(ours), _timed(theirs)
-        ms_times, hand_times, ratios = [], [], []
-        ms_params = hand_params = ms_layers = hand_layers = None
-        for i in range(s.build_repeats):
-            if i % 2 == 0:
-                a, b = _timed(ours), _timed(theirs)
-            else:
-                b, a = _timed(theirs), _timed(ours)
-            ms_times.append(a[0])
-            hand_times.append(b[0])
-            ratios.append(a[0] / b[0])
-            ms_params, ms_layers, hand_params, hand_layers = a[1], a[2], b[1], b[2]
-        if ms_params != hand_params:
-            raise BenchmarkError(f"{label}: modelspec.build has {ms_params:,} params, "
-                                 f"the hand-written model {hand_params:,}")
-        ratio = median(ratios)
-        rows.append(Row(
-            key, f"build {label} ({name}) vs hand-written Keras", median(ms_times), "s", "ratio <= 1.10",
-            ratio, ratio <= 1.10,
-            {"modelspec_s": median(ms_times), "hand_written_s": median(hand_times), "pairs": s.build_repeats,
-             "ratios": [round(r, 4) for r in ratios], "params": ms_params, "params_equal": True,
-             "layers": {"modelspec": ms_layers, "hand_written": hand_layers}, "input_shape": list(shape),
-             "timed": "modelspec.build(modelspec.loads(text)) vs the hand-written function, "
-                      "each on a fresh keras.backend.clear_session()"},
-        ))
-    return rows
+    log(f"build overhead: {label} at {shape[0]}x{shape[1]} vs {reference}, {s.build_repeats} pair(s)")
+    if s.warm_up:  # first-use costs of Keras land on neither side
+        _timed(ours), _timed(theirs)
+    ms_times, their_times, ratios = [], [], []
+    ms_params = their_params = ms_layers = their_layers = None
+    for i in range(s.build_repeats):
+        if i % 2 == 0:
+            a, b = _timed(ours), _timed(theirs)
+        else:
+            b, a = _timed(theirs), _timed(ours)
+        ms_times.append(a[0])
+        their_times.append(b[0])
+        ratios.append(a[0] / b[0])
+        ms_params, ms_layers, their_params, their_layers = a[1], a[2], b[1], b[2]
+    if ms_params != their_params:
+        raise BenchmarkError(f"{label}: modelspec.build has {ms_params:,} params, "
+                             f"the {reference} model {their_params:,}")
+    ratio = median(ratios)
+    return Row(
+        key, f"build {label} ({name}) vs {reference}", median(ms_times), "s", "ratio <= 1.10",
+        ratio, ratio <= 1.10,
+        {"modelspec_s": median(ms_times), f"{side_key}_s": median(their_times), "pairs": s.build_repeats,
+         "ratios": [round(r, 4) for r in ratios], "params": ms_params, "params_equal": True,
+         "layers": {"modelspec": ms_layers, side_key: their_layers}, "input_shape": list(shape),
+         "timed": f"modelspec.build(modelspec.loads(text)) vs the {reference} constructor, "
+                  "each on a fresh keras.backend.clear_session()"},
+    )
 
 
 # --------------------------------------------------------------------------- 5. run-time parity
 
 
+def is_adaptable_normalization(layer) -> bool:
+    """An adaptable ``keras.layers.Normalization`` (no mean or variance given): its statistics are weights."""
+    return type(layer).__name__ == "Normalization" and bool(layer.weights)
+
+
+# The ImageNet statistics, in [0, 1] pixel units: keras/src/applications/imagenet_utils.py, "torch" mode
+# (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225]; efficientnet.py's IMAGENET_STDDEV_RGB is that std).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def set_normalization_statistics(model) -> int:
+    """Give every adaptable Normalization of ``model`` the ImageNet statistics (a count of 1,000 images),
+    in place of its zeros and ones, so that the output check below fails if they are not copied and
+    applied. The arithmetic, and so the time, is the same whatever the values. The number of layers set."""
+    import numpy as np
+
+    layers = [layer for layer in model.layers if is_adaptable_normalization(layer)]
+    for layer in layers:
+        values = {"mean": np.asarray(IMAGENET_MEAN), "variance": np.square(IMAGENET_STD), "count": 1000}
+        set_layer_weights(layer, [np.asarray(values[w.name], dtype=w.dtype).reshape(w.shape)
+                                  for w in layer.weights])
+    return len(layers)
+
+
+def set_layer_weights(layer, values: list) -> None:
+    """``layer.set_weights``, then what ``load_weights`` does after it: an adaptable Normalization reads its
+    mean and variance weights into the constants it applies only in ``finalize_state`` (keras/src/layers/
+    preprocessing/normalization.py); ``set_weights`` alone leaves them as they were."""
+    layer.set_weights(values)
+    if is_adaptable_normalization(layer):
+        layer.finalize_state()
+
+
 def copy_weights(source, target, label: str) -> int:
     """Copy ``source``'s weights into ``target`` by position, layer by layer over the layers that
-    have weights (the spec follows the Keras Applications layer order); the number of layers copied."""
+    have weights (the spec follows the Keras Applications layer order; an adaptable Normalization's
+    mean, variance and count included, see :func:`set_layer_weights`); the number of layers copied."""
     theirs = [layer for layer in source.layers if layer.weights]
     ours = [layer for layer in target.layers if layer.weights]
     if len(ours) != len(theirs):
@@ -763,8 +841,41 @@ def copy_weights(source, target, label: str) -> int:
         if [tuple(w.shape) for w in a.weights] != [tuple(w.shape) for w in b.weights]:
             raise BenchmarkError(f"{label}: layer {a.name} ({[tuple(w.shape) for w in a.weights]}) does not "
                                  f"take the weights of {b.name} ({[tuple(w.shape) for w in b.weights]})")
-        a.set_weights(b.get_weights())
+        set_layer_weights(a, b.get_weights())
     return len(ours)
+
+
+def compare_layer_outputs(reference, candidate, x, label: str) -> tuple[int, float]:
+    """Every layer's output of ``candidate`` against ``reference``'s, by position, on the batch ``x``, in
+    inference mode; raises unless each is equal (to 1e-5 relative, 1e-6 of its largest value absolute).
+
+    The layers line up one to one (the spec follows the Keras Applications layer order). Each layer is
+    compared, not only the softmax: with Keras' initial weights some networks all but forget their input
+    (EfficientNetB0's softmax varies by 1e-8 across a batch), so a wrong layer near the input, such as a
+    Normalization whose statistics were not applied, would not show in the output. (layers compared,
+    largest difference relative to its layer's largest value)."""
+    import keras
+    import numpy as np
+
+    if len(candidate.layers) != len(reference.layers):
+        raise BenchmarkError(f"{label}: {len(candidate.layers)} layers, keras.applications {len(reference.layers)}")
+    outputs = []
+    for model in (reference, candidate):
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        probe = keras.Model(model.input, [layer.output for layer in layers])
+        outputs.append((layers, [np.asarray(y) for y in probe(x, training=False)]))
+        del probe
+    (ref_layers, expected), (cand_layers, actual) = outputs
+    worst = 0.0
+    for r, c, e, a in zip(ref_layers, cand_layers, expected, actual):
+        scale = float(np.abs(e).max()) or 1.0
+        if e.shape != a.shape or not np.allclose(a, e, rtol=1e-5, atol=1e-6 * scale):
+            diff = float(np.max(np.abs(a - e))) if e.shape == a.shape else float("nan")
+            raise BenchmarkError(f"{label}: with the same weights layer {c.name}'s output differs from "
+                                 f"{r.name}'s (shapes {a.shape} / {e.shape}, max |diff| {diff:.3g}, "
+                                 f"largest value {scale:.3g})")
+        worst = max(worst, float(np.max(np.abs(a - e))) / scale)
+    return len(ref_layers), worst
 
 
 def bench_runtime(s: Settings) -> list[Row]:
@@ -783,13 +894,29 @@ def bench_runtime_inception_v3(s: Settings) -> list[Row]:
                           (("runtime_train_step_inception_v3", "training step", "train", s.train_pairs),))
 
 
+def bench_runtime_mobilenet_v2(s: Settings) -> list[Row]:
+    return runtime_parity(s, "MobileNetV2", MOBILENET_V2_SPEC, "MobileNetV2", s.mobile_input, s.mobile_batch,
+                          (("runtime_train_step_mobilenet_v2", "training step", "train", s.train_pairs),
+                           ("runtime_inference_mobilenet_v2", "inference batch", "infer", s.infer_pairs)))
+
+
+def bench_runtime_efficientnet_b0(s: Settings) -> list[Row]:
+    return runtime_parity(s, "EfficientNetB0", EFFICIENTNET_B0_SPEC, "EfficientNetB0", s.mobile_input,
+                          s.mobile_batch,
+                          (("runtime_train_step_efficientnet_b0", "training step", "train", s.train_pairs),
+                           ("runtime_inference_efficientnet_b0", "inference batch", "infer", s.infer_pairs)))
+
+
 def runtime_parity(s: Settings, label: str, path: Path, application: str, side: int, batch: int,
                    measurements: tuple[tuple[str, str, str, int], ...]) -> list[Row]:
     """The model compiled from ``path`` at ``side`` x ``side`` against ``keras.applications.<application>``.
 
     ``measurements``: (row id, what, "train" or "infer", pairs). Both models get the same weights
-    (Keras' initial ones, copied layer by layer) and must give the same outputs on the batch before
-    anything is timed; both are compiled alike.
+    (Keras' initial ones, copied layer by layer; an adaptable Normalization gets the ImageNet statistics
+    first, see :func:`set_normalization_statistics`) and must give the same output at every layer (on two
+    samples, :func:`compare_layer_outputs`) and the same predictions on the batch before anything is
+    timed; both are compiled alike. A model that rescales its input itself (a Rescaling layer first, as
+    EfficientNet's) gets pixels, 0 to 255; any other, values in [0, 1).
     """
     import keras
     import numpy as np
@@ -807,14 +934,20 @@ def runtime_parity(s: Settings, label: str, path: Path, application: str, side: 
     if ours.count_params() != theirs.count_params():
         raise BenchmarkError(f"{label}: modelspec {ours.count_params():,} params, "
                              f"keras.applications {theirs.count_params():,}")
+    normalizations = set_normalization_statistics(theirs)
     copied = copy_weights(theirs, ours, label)  # identical arithmetic on both sides
     rng = np.random.default_rng(0)
-    x = rng.random((batch, side, side, 3), dtype=np.float32)
+    pixels = any(type(layer).__name__ == "Rescaling" for layer in theirs.layers[:2])
+    x = rng.random((batch, side, side, 3), dtype=np.float32) * np.float32(255 if pixels else 1)
     y = rng.integers(0, 1000, size=(batch,))
-    expected, actual = np.asarray(theirs.predict_on_batch(x)), np.asarray(ours.predict_on_batch(x))
+    layers_compared, layer_diff = compare_layer_outputs(theirs, ours, x[:2], label)
+    # the whole batch, called eagerly in inference mode: no predict function traced for the check alone
+    expected, actual = np.asarray(theirs(x, training=False)), np.asarray(ours(x, training=False))
     max_diff = float(np.max(np.abs(actual - expected)))
     if not np.allclose(actual, expected, rtol=1e-5, atol=1e-6 * (float(np.abs(expected).max()) or 1.0)):
         raise BenchmarkError(f"{label}: with the same weights the outputs differ (max |diff| {max_diff:.3g})")
+    # how much the outputs depend on the input, for reference: the spread across the batch
+    spread = float(np.max(np.abs(expected - expected[:1]))) if batch > 1 else None
     kinds = {kind for _, _, kind, _ in measurements}
     for model in (ours, theirs):
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-3),
@@ -864,6 +997,9 @@ def runtime_parity(s: Settings, label: str, path: Path, application: str, side: 
              "pairs": pairs, "steps_per_side": k, "ratios": [round(r, 4) for r in ratios], "batch": batch,
              "input_shape": [side, side, 3], "spec": name, "application": f"keras.applications.{application}",
              "same_weights": True, "layers_copied": copied, "max_output_diff": max_diff,
+             "layer_outputs_compared": layers_compared, "max_layer_output_diff_relative": layer_diff,
+             "output_spread_across_batch": spread, "input_range": [0, 255] if pixels else [0, 1],
+             "normalization_statistics_copied": normalizations,
              "params": ours.count_params(), "layers": {"modelspec": len(ours.layers), "keras": len(theirs.layers)},
              "optimizer": "SGD(learning_rate=1e-3)", "loss": "sparse_categorical_crossentropy",
              "jit_compile": False},
@@ -878,14 +1014,19 @@ def runtime_parity(s: Settings, label: str, path: Path, application: str, side: 
 
 GROUPS: dict[str, tuple[Callable[[Settings], list[Row]], tuple[str, ...]]] = {
     # no TensorFlow in this process until "build"
-    "check": (bench_check, ("check_time", "check_memory", "check_time_densenet121")),
+    "check": (bench_check, ("check_time", "check_memory", "check_time_densenet121", "check_time_efficientnet_b0")),
     "batch": (bench_batch, ("batch_validation",)),
     "scaling": (bench_scaling, ("scaling_flatness", "scaling_largest")),
     "graph_scaling": (bench_graph_scaling, ("graph_scaling_flatness", "graph_scaling_largest")),
     "build": (bench_build, ("build_vgg16", "build_resnet50")),
+    "build_applications": (bench_build_applications, ("build_mobilenet_v2", "build_efficientnet_b0")),
     "runtime": (bench_runtime, ("runtime_train_step", "runtime_inference")),
     "runtime_densenet121": (bench_runtime_densenet121, ("runtime_train_step_densenet121",)),
     "runtime_inception_v3": (bench_runtime_inception_v3, ("runtime_train_step_inception_v3",)),
+    "runtime_mobilenet_v2": (bench_runtime_mobilenet_v2,
+                             ("runtime_train_step_mobilenet_v2", "runtime_inference_mobilenet_v2")),
+    "runtime_efficientnet_b0": (bench_runtime_efficientnet_b0,
+                                ("runtime_train_step_efficientnet_b0", "runtime_inference_efficientnet_b0")),
 }
 LABELS = {
     "check_time": "check latency (vs import tensorflow)", "check_memory": "check peak memory",
@@ -897,6 +1038,13 @@ LABELS = {
     "graph_scaling_flatness": "static pass time per block, graph", "graph_scaling_largest":
     "static pass of the largest graph", "runtime_train_step_densenet121": "DenseNet121 training step",
     "runtime_train_step_inception_v3": "InceptionV3 training step",
+    "check_time_efficientnet_b0": "check latency, efficientnet_b0 (vs import tensorflow)",
+    "build_mobilenet_v2": "build MobileNetV2 vs keras.applications",
+    "build_efficientnet_b0": "build EfficientNetB0 vs keras.applications",
+    "runtime_train_step_mobilenet_v2": "MobileNetV2 training step",
+    "runtime_inference_mobilenet_v2": "MobileNetV2 inference batch",
+    "runtime_train_step_efficientnet_b0": "EfficientNetB0 training step",
+    "runtime_inference_efficientnet_b0": "EfficientNetB0 inference batch",
 }
 
 

@@ -22,12 +22,19 @@ MEASUREMENTS = {
     "check_time", "check_memory", "check_time_densenet121", "batch_validation", "scaling_flatness",
     "scaling_largest", "graph_scaling_flatness", "build_vgg16", "build_resnet50", "runtime_train_step",
     "runtime_inference", "runtime_train_step_densenet121", "runtime_train_step_inception_v3",
+    # issue 10: EfficientNetB0's check latency; MobileNetV2 and EfficientNetB0 built and run against
+    # keras.applications
+    "check_time_efficientnet_b0", "build_mobilenet_v2", "build_efficientnet_b0",
+    "runtime_train_step_mobilenet_v2", "runtime_inference_mobilenet_v2",
+    "runtime_train_step_efficientnet_b0", "runtime_inference_efficientnet_b0",
 }
+RUNTIME_ROWS = sorted(name for name in MEASUREMENTS if name.startswith("runtime_"))
 INFORMATIONAL = {"graph_scaling_largest"}  # a value, no target
 MACHINE_KEYS = {"cpu_model", "cpu_count", "memory_bytes", "python", "tensorflow", "keras"}
 
 
-@pytest.mark.slow  # imports TensorFlow; builds VGG16, ResNet50, DenseNet121 and InceptionV3 small (about 2 minutes)
+# imports TensorFlow; builds VGG16, ResNet50, DenseNet121, InceptionV3, MobileNetV2 and EfficientNetB0 small
+@pytest.mark.slow  # (about 2 minutes on 2 busy cores)
 def test_quick_dry_run_reports_every_measurement(tmp_path):
     output = tmp_path / "results.json"
     proc = subprocess.run(
@@ -52,11 +59,21 @@ def test_quick_dry_run_reports_every_measurement(tmp_path):
     for name in INFORMATIONAL:
         assert rows[name]["error"] is None, (name, rows[name]["error"])
         assert isinstance(rows[name]["value"], (int, float)) and rows[name]["value"] > 0, name
-    assert rows["build_vgg16"]["details"]["params_equal"] is True
-    assert rows["build_resnet50"]["details"]["params_equal"] is True
-    for name in ("runtime_train_step", "runtime_train_step_densenet121", "runtime_train_step_inception_v3"):
-        assert rows[name]["details"]["same_weights"] is True, name
+    for name in ("build_vgg16", "build_resnet50", "build_mobilenet_v2", "build_efficientnet_b0"):
+        assert rows[name]["details"]["params_equal"] is True, name
+    for name in RUNTIME_ROWS:
+        details = rows[name]["details"]
+        assert details["same_weights"] is True, name
+        # every layer's output compared (the layers line up one to one), not only the softmax
+        assert details["layer_outputs_compared"] == details["layers"]["keras"] - 1, name  # less the input
+    # EfficientNet's adaptable Normalization got statistics that were copied and applied (the layer
+    # comparison above would fail otherwise); it takes pixels, 0 to 255 (efficientnet.py: Rescaling(1/255))
+    for name in ("runtime_train_step_efficientnet_b0", "runtime_inference_efficientnet_b0"):
+        assert rows[name]["details"]["normalization_statistics_copied"] == 1, name
+        assert rows[name]["details"]["input_range"] == [0, 255], name
+    assert rows["runtime_train_step_mobilenet_v2"]["details"]["normalization_statistics_copied"] == 0
     assert rows["check_time_densenet121"]["details"]["command"][-1] == "specs/densenet121.yaml"
+    assert rows["check_time_efficientnet_b0"]["details"]["command"][-1] == "specs/efficientnet_b0.yaml"
 
 
 @functools.lru_cache(maxsize=None)
@@ -104,3 +121,34 @@ def test_unknown_group_is_a_usage_error(tmp_path):
     assert proc.returncode == 2
     assert "unknown group" in proc.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.slow  # imports TensorFlow; two tiny models (a few seconds)
+def test_layer_comparison_catches_normalization_statistics_not_applied():
+    """Negative control for the run-time rows' equality check: an adaptable Normalization (EfficientNet's
+    stem, keras/src/applications/efficientnet.py) whose statistics were set with ``set_weights`` alone
+    still applies 0 and 1 (Normalization.finalize_state makes the constants it applies), and the layer by
+    layer comparison says so; copied with the script's ``copy_weights`` the two models agree."""
+    import keras
+    import numpy as np
+
+    run = load_script()
+
+    def tiny():
+        inputs = keras.Input((8, 8, 3))
+        x = keras.layers.Rescaling(1 / 255)(inputs)
+        x = keras.layers.Normalization()(x)
+        x = keras.layers.Conv2D(4, 3)(x)
+        x = keras.layers.GlobalAveragePooling2D()(x)
+        return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+
+    reference, candidate = tiny(), tiny()
+    assert run.set_normalization_statistics(reference) == 1
+    x = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 3)).astype(np.float32)
+    for ref, cand in zip(reference.layers, candidate.layers):
+        cand.set_weights(ref.get_weights())  # no finalize_state
+    with pytest.raises(run.BenchmarkError, match="normalization"):
+        run.compare_layer_outputs(reference, candidate, x, "tiny")
+    assert run.copy_weights(reference, candidate, "tiny") == 3  # the layers with weights: Normalization, Conv2D, Dense
+    compared, diff = run.compare_layer_outputs(reference, candidate, x, "tiny")
+    assert compared == 5 and diff == 0.0  # every layer but the input
