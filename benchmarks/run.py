@@ -398,6 +398,7 @@ def write_batch(directory: Path, count: int) -> list[str]:
     """The bundled specs, then variants of them (renamed, other input channels), alternately YAML and JSON."""
     import yaml
 
+    import modelspec
     from modelspec import parse_text
 
     bundled = bundled_specs()
@@ -418,7 +419,13 @@ def write_batch(directory: Path, count: int) -> list[str]:
         variant = json.loads(json.dumps(base))
         variant["name"] = f"{base['name']}_v{k}"
         variant["description"] = f"generated variant {k} of {base['name']}"
-        variant["input"]["shape"][2] = k % 4 + 1
+        shape = variant["input"]["shape"] if "input" in variant else None
+        if shape is not None and len(shape) == 3:
+            channels, shape[2] = shape[2], k % 4 + 1
+            try:  # a spec with per-channel values (EfficientNetV2's normalize) keeps its own channel count
+                modelspec.loads(json.dumps(variant), json=True)
+            except modelspec.SpecError:
+                shape[2] = channels
         if k % 2:
             target = directory / f"{variant['name']}.json"
             target.write_text(json.dumps(variant, indent=2), encoding="utf-8")
