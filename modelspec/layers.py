@@ -26,7 +26,8 @@ class ShapeProblem(Exception):
 
     ``cause`` says which of the layer's settings is at odds with the input,
     for a block to blame the right field: ``"window"`` (a kernel or pool
-    window that does not fit), ``"groups"``, or None (the input itself).
+    window that does not fit), ``"groups"``, a per-channel setting's name
+    (``"scale"``, ``"mean"``, ...), or None (the input itself).
     """
 
     def __init__(self, message: str, cause: Optional[str] = None):
@@ -387,8 +388,9 @@ class LayerNormalization(Layer):
 
 
 def _per_channel(value, channels: int, what: str) -> None:
+    """A per-channel tuple has one value (broadcast) or one per channel; the problem's cause is ``what``."""
     if isinstance(value, tuple) and len(value) not in (1, channels):
-        raise ShapeProblem(f"{what} has {len(value)} values; the input has {channels} channels")
+        raise ShapeProblem(f"{what} has {len(value)} values; the input has {channels} channels", what)
 
 
 @dataclass(frozen=True)

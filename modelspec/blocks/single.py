@@ -354,16 +354,8 @@ class RescaleLayer(Block):
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
         (x,) = inputs
-        for name in ("scale", "offset"):
-            _check_per_channel(g, self, name, x)
-        return g.add(layers.Rescaling(_value(self.scale), _value(self.offset)), x, prefix)
-
-
-def _check_per_channel(g, block, name: str, x: Tensor) -> None:
-    """A per-channel list must have one value (broadcast) or one per channel of ``x``."""
-    value = getattr(block, name)
-    if isinstance(value, list) and len(value) not in (1, x.shape[-1]):
-        g.fail(f"{name} has {len(value)} values; the input has {x.shape[-1]} channels", block.field(name))
+        blame = {name: self.field(name) for name in ("scale", "offset")}
+        return g.add(layers.Rescaling(_value(self.scale), _value(self.offset)), x, prefix, at=blame)
 
 
 @register
@@ -396,9 +388,8 @@ class NormalizeLayer(Block):
         (x,) = inputs
         if self.mean is None:
             return g.add(layers.Normalization(), x, prefix)
-        for name in ("mean", "variance"):
-            _check_per_channel(g, self, name, x)
-        return g.add(layers.Normalization(_value(self.mean), _value(self.variance)), x, prefix)
+        blame = {name: self.field(name) for name in ("mean", "variance")}
+        return g.add(layers.Normalization(_value(self.mean), _value(self.variance)), x, prefix, at=blame)
 
 
 @register
