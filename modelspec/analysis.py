@@ -19,7 +19,7 @@ from .blocks import BlockBase, child_lists
 from .errors import Problem, SpecError, SpecPath, format_path
 from .graph import Budget, BlockRecord, Graph, Tensor, unused_problems
 from .layers import Layer
-from .loader import read_source
+from .compose import load_source
 from .spec import ModelSpec, parse_spec
 
 
@@ -329,10 +329,16 @@ def analyze(spec: ModelSpec, budget: Budget = Budget()) -> Graph:
         raise (e.located(spec.source) if spec.source else e) from None
 
 
-def check(path: str, budget: Budget = Budget()) -> tuple[ModelSpec, Graph]:
-    """Read, validate and statically analyse the spec file at ``path`` (``-``: stdin)."""
+def check(path: str, budget: Budget = Budget(), *, overrides: Sequence[str] = (),
+          text: Optional[str | bytes] = None) -> tuple[ModelSpec, Graph]:
+    """Read, resolve, validate and statically analyse the spec file at ``path`` (``-``: stdin).
+
+    ``overrides`` are ``--set PATH=VALUE`` strings, applied last. ``text``, when given, is the
+    file's content (an editor's unsaved buffer, say): ``path`` then only names it and anchors
+    relative ``extends`` paths.
+    """
     with gc_paused():
-        spec = parse_spec(read_source(path))
+        spec = parse_spec(load_source(path, overrides, text=text))
         return spec, analyze(spec, budget)
 
 

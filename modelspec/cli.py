@@ -53,18 +53,24 @@ def _parser() -> argparse.ArgumentParser:
                        metavar="BYTES", help="largest float32 activation memory of one sample "
                        f"(default {default.max_activation_bytes:,}; suffixes like 4GiB work)")
 
-    p = commands.add_parser("validate", parents=[budget], help="check spec files; no TensorFlow",
+    # every command that reads a spec takes these (see _check)
+    reading = argparse.ArgumentParser(add_help=False, parents=[budget])
+    reading.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                         help="override one value of the spec, read as YAML (repeatable): input.shape=[64,64,3], "
+                         "blocks.NAME.filters=128, blocks[2].filters=128, defaults.activation=gelu")
+
+    p = commands.add_parser("validate", parents=[reading], help="check spec files; no TensorFlow",
                             description="Parse, validate and infer every shape; print 'ok: PATH (N params)'.")
     p.add_argument("specs", nargs="+", metavar="SPEC", help="YAML or JSON spec files; '-' reads stdin")
     p.set_defaults(run=_validate)
 
-    p = commands.add_parser("summary", parents=[budget], help="layer table with shapes, params, MACs",
+    p = commands.add_parser("summary", parents=[reading], help="layer table with shapes, params, MACs",
                             description="Print every layer's output shape, params and MACs; no TensorFlow.")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(run=_summary)
 
-    p = commands.add_parser("build", parents=[budget], help="compile to a Keras model and save it",
+    p = commands.add_parser("build", parents=[reading], help="compile to a Keras model and save it",
                             description="Build the Keras model, check it against the static pass, "
                             "print its summary and save it atomically.")
     p.add_argument("spec", metavar="SPEC")
@@ -83,18 +89,26 @@ def _budget(args) -> Budget:
     return Budget(args.max_params, args.max_layers, args.max_activation_bytes)
 
 
+def _check(args, path: str):
+    """Read, resolve and check the spec at ``path`` with the command's ``--set`` overrides and budgets.
+
+    Every command that reads a spec goes through here: give its parser ``parents=[reading]``.
+    """
+    from .analysis import check
+
+    return check(path, _budget(args), overrides=args.overrides)
+
+
 def _report(error: SpecError) -> None:
     for problem in error.problems:
         _error(render(problem))
 
 
 def _validate(args) -> int:
-    from .analysis import check
-
     status = EXIT_OK
     for path in args.specs:
         try:
-            _, graph = check(path, _budget(args))
+            _, graph = _check(args, path)
         except SpecError as e:
             _report(e)
             status = max(status, EXIT_INVALID)
@@ -107,19 +121,16 @@ def _validate(args) -> int:
 
 
 def _summary(args) -> int:
-    from .analysis import check
     from .summary import render_json, render_text
 
-    spec, graph = check(args.spec, _budget(args))
+    spec, graph = _check(args, args.spec)
     data = graph.summary(spec.name)
     _emit(render_json(data) if args.json else render_text(data))
     return EXIT_OK
 
 
 def _build(args) -> int:
-    from .analysis import check
-
-    spec, graph = check(args.spec, _budget(args))  # every spec error surfaces before TensorFlow loads
+    spec, graph = _check(args, args.spec)  # every spec error surfaces before TensorFlow loads
     out = Path(args.output or f"{spec.name}.keras")
     if out.suffix != ".keras":
         raise UsageError(out, "the output file must end in .keras")
