@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, NoReturn, Optional, Sequence
 
 from . import __version__
-from .errors import InternalError, SpecError, render
+from .errors import InternalError, SpecError, as_dict, render, render_github
 from .graph import Budget
 from .loader import UsageError
 
@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("validate", parents=[reading], help="check spec files; no TensorFlow",
                             description="Parse, validate and infer every shape; print 'ok: PATH (N params)'.")
     p.add_argument("specs", nargs="+", metavar="SPEC", help="YAML or JSON spec files; '-' reads stdin")
+    p.add_argument("--format", choices=("text", "github", "json"), default="text",
+                   help="text: 'ok:' lines and errors on stderr (default); github: GitHub Actions annotations "
+                   "on stdout; json: one JSON list of every problem on stdout")
     p.set_defaults(run=_validate)
 
     p = commands.add_parser("summary", parents=[reading], help="layer table with shapes, params, MACs",
@@ -105,18 +108,30 @@ def _report(error: SpecError) -> None:
 
 
 def _validate(args) -> int:
-    status = EXIT_OK
+    status, problems = EXIT_OK, []
     for path in args.specs:
         try:
             _, graph = _check(args, path)
         except SpecError as e:
-            _report(e)
             status = max(status, EXIT_INVALID)
+            if args.format == "text":
+                _report(e)
+            problems += e.problems
         except UsageError as e:
-            _error(str(e))
             status = EXIT_USAGE
+            if args.format == "text":
+                _error(str(e))
+            problems.append(e)
         else:
-            _emit(f"ok: {path} ({sum(n.params for n in graph.nodes):,} params)")
+            if args.format != "json":
+                _emit(f"ok: {path} ({sum(n.params for n in graph.nodes):,} params)")
+    if args.format == "github":
+        for problem in problems:
+            _emit(render_github(problem))
+    elif args.format == "json":
+        import json
+
+        _emit(json.dumps([as_dict(p) for p in problems], indent=2))
     return status
 
 

@@ -19,6 +19,9 @@ def graph_to_model(graph: Graph, name: str):
     did); with several, lists in the spec's order. Raises
     :class:`InternalError` if the built model disagrees with the static pass.
     """
+    from .backend import require_tensorflow
+
+    require_tensorflow()
     import keras
 
     # Keras maps a functional graph recursively, a frame or two per layer of depth (more when

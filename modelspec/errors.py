@@ -108,6 +108,37 @@ def render(problem: Problem) -> str:
     return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def _github_escape(text: str, *, prop: bool = False) -> str:
+    """GitHub Actions' escaping of a workflow command's message (and, with ``prop``, of a property)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def render_github(problem: "Problem | UsageError") -> str:
+    """A problem as a GitHub Actions annotation: ``::error file=F,line=L,col=C,title=modelspec::PATH: message``.
+
+    GitHub shows it on the pull request's diff at that line; the spec path leads the message.
+    A :class:`UsageError` (a file that cannot be read) has a file and no line.
+    """
+    if isinstance(problem, UsageError):
+        where, message = [f"file={_github_escape(problem.path, prop=True)}"], problem.message
+    else:
+        where = [f"file={_github_escape(problem.file or '<spec>', prop=True)}",
+                 f"line={problem.line or 1}", f"col={problem.column or 1}"]
+        message = f"{format_path(problem.path)}: {problem.message}"
+    return f"::error {','.join(where + ['title=modelspec'])}::{_github_escape(_LINE_BREAKS.sub(' ', message))}"
+
+
+def as_dict(problem: "Problem | UsageError") -> dict:
+    """A problem as ``validate --format json`` lists it: 1-based line and column and the spec path as
+    text; all three are null for a :class:`UsageError` (a file that cannot be read)."""
+    if isinstance(problem, UsageError):
+        return {"file": problem.path, "line": None, "column": None, "path": None,
+                "message": problem.message, "severity": "error"}
+    return {"file": problem.file, "line": problem.line or 1, "column": problem.column or 1,
+            "path": format_path(problem.path), "message": problem.message, "severity": "error"}
+
+
 class UsageError(Exception):
     """A file could not be read or written (missing, a directory, no such folder): exit 2.
 
