@@ -65,6 +65,8 @@ class Expander:
         self.local: Optional[str] = None  # inside a repeated composite: the copy's name, which prefixes names
         self._path: SpecPath = ()
         self._enclosing: list[Optional[str]] = []  # names of the blocks being expanded, outermost first
+        # the sequences that are uses of modules: their inner names are their own, as in a repeated block's copies
+        self.module_uses = spec.source.module_uses if spec.source is not None else {}
         for name, tensor in self.graph.input_tensors().items():
             self.scope.names[name] = Entry(tensor, spec.input_path(name), implicit_input=spec.input is not None)
             if spec.input is None:  # a named input's InputLayer has its name; no layer may take it
@@ -161,7 +163,7 @@ class Expander:
             copy_handle = f"{handle}_{k + 1}" if block.repeat > 1 and handle is not None else None
             if copy_handle is not None:
                 self._check_free(copy_handle, at, path, what="the copy name")
-            local = copy_prefix if block.repeat > 1 and block.nested else None
+            local = copy_prefix if block.nested and (block.repeat > 1 or path in self.module_uses) else None
             out = self._expand(copy, path, inputs, copy_prefix, top, local, repeats=block.repeat > 1)
             if copy_handle is not None:
                 self._claim(copy_handle, at, out, what="the copy name", original=path)
@@ -330,16 +332,22 @@ def analyze(spec: ModelSpec, budget: Budget = Budget()) -> Graph:
 
 
 def check(path: str, budget: Budget = Budget(), *, overrides: Sequence[str] = (),
-          text: Optional[str | bytes] = None) -> tuple[ModelSpec, Graph]:
+          text: Optional[str | bytes] = None, expect: bool = True) -> tuple[ModelSpec, Graph]:
     """Read, resolve, validate and statically analyse the spec file at ``path`` (``-``: stdin).
 
     ``overrides`` are ``--set PATH=VALUE`` strings, applied last. ``text``, when given, is the
     file's content (an editor's unsaved buffer, say): ``path`` then only names it and anchors
-    relative ``extends`` paths.
+    relative ``extends`` paths. ``expect``: hold the model to the spec's ``expect`` figures
+    (the views, ``summary`` and ``diff``, show a model that misses them instead).
     """
     with gc_paused():
         spec = parse_spec(load_source(path, overrides, text=text))
-        return spec, analyze(spec, budget)
+        graph = analyze(spec, budget)
+    if expect and spec.expect is not None:
+        from .expect import check_expect
+
+        check_expect(spec, graph)
+    return spec, graph
 
 
 @contextlib.contextmanager

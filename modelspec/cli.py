@@ -80,6 +80,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT.keras", help="where to save (default: NAME.keras)")
     p.set_defaults(run=_build)
 
+    p = commands.add_parser("plot", parents=[reading], help="draw the model (.dot, .mmd; .svg/.png with Graphviz)",
+                            description="Draw the model from the static pass; no TensorFlow. The output's suffix "
+                            "picks the format: .dot (Graphviz), .mmd (Mermaid), .svg/.png/.pdf (through Graphviz's "
+                            "'dot' program).")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the picture")
+    p.add_argument("--level", choices=("layers", "blocks"), default="layers",
+                   help="layers: every layer in a box per block (default); blocks: one box per block")
+    p.set_defaults(run=_plot)
+
     p = commands.add_parser("schema", help="write the JSON Schema of spec files",
                             description="Write the JSON Schema to stdout or FILE; --check compares instead.")
     p.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE")
@@ -92,14 +102,15 @@ def _budget(args) -> Budget:
     return Budget(args.max_params, args.max_layers, args.max_activation_bytes)
 
 
-def _check(args, path: str):
+def _check(args, path: str, *, expect: bool = True):
     """Read, resolve and check the spec at ``path`` with the command's ``--set`` overrides and budgets.
 
     Every command that reads a spec goes through here: give its parser ``parents=[reading]``.
+    ``expect=False`` for the views (summary, diff...), which show a model that misses its ``expect``.
     """
     from .analysis import check
 
-    return check(path, _budget(args), overrides=args.overrides)
+    return check(path, _budget(args), overrides=args.overrides, expect=expect)
 
 
 def _report(error: SpecError) -> None:
@@ -138,7 +149,7 @@ def _validate(args) -> int:
 def _summary(args) -> int:
     from .summary import render_json, render_text
 
-    spec, graph = _check(args, args.spec)
+    spec, graph = _check(args, args.spec, expect=False)
     data = graph.summary(spec.name)
     _emit(render_json(data) if args.json else render_text(data))
     return EXIT_OK
@@ -157,6 +168,18 @@ def _build(args) -> int:
     model.summary(print_fn=lambda text, **_: _emit(text, end=""))  # plain text, through _emit
     _write_atomically(out, model.save)
     _emit(f"saved: {out} ({model.count_params():,} params)")
+    return EXIT_OK
+
+
+def _plot(args) -> int:
+    from .plot import picture, writer
+
+    out = Path(args.output)
+    write_picture = writer(out)  # an unknown suffix or a missing 'dot' is refused before any work
+    _check_writable(out)
+    spec, graph = _check(args, args.spec)
+    _write_atomically(out, write_picture(picture(graph, spec.name, args.level)))
+    _emit(f"wrote: {out}")
     return EXIT_OK
 
 

@@ -82,8 +82,8 @@ class SpecError(Exception):
         problems = []
         for p in self.problems:
             if p.line is None:
-                line, column = source.locate(p.path, key=p.at_key)
-                p = replace(p, line=line, column=column)
+                file, line, column = source.where(p.path, key=p.at_key)
+                p = replace(p, file=p.file or file, line=line, column=column)
             problems.append(replace(p, file=p.file or source.name))
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         if len(problems) > MAX_PROBLEMS:

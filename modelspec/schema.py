@@ -21,6 +21,7 @@ from .spec import ModelSpec
 
 SCHEMA_ID = "https://modelspec.dev/schemas/modelspec.schema.json"
 BLOCK_REF = "#/$defs/Block"
+MODULE_FILE_BLOCK_REF = "#/$defs/BlockInModuleFile"
 INITIALIZER_REF = "#/$defs/InitializerClass"
 
 
@@ -34,8 +35,7 @@ def json_schema() -> dict:
     schema["$defs"]["InitializerClass"] = _dispatcher(
         "class", "A Keras initializer class and its arguments; 'class' decides which arguments it takes.",
         {name: name for name in INITIALIZER_CLASSES})
-    # one of the two ways to give the model's inputs (pydantic checks the same in ModelSpec and parse_spec)
-    schema["oneOf"] = [{"required": ["input"]}, {"required": ["inputs"]}]
+    _add_composing_keys(schema)
     schema["properties"] = {
         "$schema": {"type": "string", "description": "The schema this file follows (ignored by modelspec)."},
         **schema["properties"],
@@ -45,6 +45,55 @@ def json_schema() -> dict:
         "$id": SCHEMA_ID,
         **schema,
     }
+
+
+def _add_composing_keys(schema: dict) -> None:
+    """``extends``, ``patch``, ``insert`` and ``modules``, which :mod:`.compose` resolves before the spec model.
+
+    A file that extends another, or a file of modules only, need not be a whole model; any other file
+    names its model, its blocks and one of 'input' and 'inputs' (as pydantic checks in parse_spec).
+    In a file that has ``modules`` or ``extends``, blocks are checked against ``MODULE_FILE_BLOCK_REF``,
+    where a type that is not a built-in one is taken for a module use (only ``validate`` knows the
+    modules and checks a use's parameters); elsewhere an unknown type is an error, as before.
+    """
+    from .compose import json_schema_properties
+    from .modules import json_schema as modules_schema
+
+    defs, modules = schema["$defs"], modules_schema()
+    schema["properties"].update(json_schema_properties(MODULE_FILE_BLOCK_REF))
+    schema["properties"]["modules"] = modules["modules"]
+    defs["ModuleUse"] = modules["ModuleUse"]
+    names = {}
+    for tag in block_types():  # composites hold blocks: their module-file copies hold module uses too
+        name = block_class(tag).__name__
+        if block_class(tag).nested:
+            defs[name + "InModuleFile"] = _retarget(defs[name], BLOCK_REF, MODULE_FILE_BLOCK_REF)
+            name += "InModuleFile"
+        names[tag] = name
+    loose = _dispatcher("type", "A block, or a use of a module; its 'type' decides which other fields it takes.",
+                        names)
+    builtins = loose["properties"]["type"]
+    loose["properties"]["type"] = {"description": builtins["description"] + " A module's name, for a use of it.",
+                                   "anyOf": [{"enum": builtins["enum"]}, modules["ModuleUse"]["properties"]["type"]]}
+    loose["allOf"].append({"if": {"properties": {"type": {"not": {"enum": builtins["enum"]}}}},
+                           "then": {"$ref": "#/$defs/ModuleUse"}})
+    defs[MODULE_FILE_BLOCK_REF.rsplit("/", 1)[-1]] = loose
+    blocks = schema["properties"]["blocks"]
+    items = blocks.pop("items")
+    schema["if"] = {"anyOf": [{"required": ["extends"]}, {"required": ["modules"]}]}
+    schema["then"] = {"properties": {"blocks": {"items": {"$ref": MODULE_FILE_BLOCK_REF}}},
+                      "not": {"required": ["input", "inputs"]}}
+    schema["else"] = {"properties": {"blocks": {"items": items}}, "required": schema.pop("required"),
+                      "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}]}
+
+
+def _retarget(node: Any, old: str, new: str) -> Any:
+    """A copy of ``node`` with every ``{"$ref": old}`` pointing at ``new``."""
+    if isinstance(node, dict):
+        return {k: (new if k == "$ref" and v == old else _retarget(v, old, new)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_retarget(v, old, new) for v in node]
+    return node
 
 
 def _is_block_union(node: dict) -> bool:

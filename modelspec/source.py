@@ -26,13 +26,25 @@ class Source:
     values: dict[SpecPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[SpecPath, tuple[int, int]] = field(default_factory=dict)
     anchors: dict[SpecPath, str] = field(default_factory=dict)  # YAML anchors (&name) by path
+    # a document merged from several files (extends, --set): the file of each value and key not written
+    # in ``name``; and the module uses inlined into it, by the path of the block each became
+    origins: dict[SpecPath, str] = field(default_factory=dict)
+    key_origins: dict[SpecPath, str] = field(default_factory=dict)
+    module_uses: dict[SpecPath, str] = field(default_factory=dict)
 
     def locate(self, path: SpecPath, *, key: bool = False) -> tuple[int, int]:
         """Line and column of ``path``'s value (or key), else of its nearest known parent."""
+        return self.where(path, key=key)[1:]
+
+    def where(self, path: SpecPath, *, key: bool = False) -> tuple[str, int, int]:
+        """File, line and column of ``path``'s value (or key), else of its nearest known parent."""
         path = tuple(path)
         if key and path in self.keys:
-            return self.keys[path]
-        return self.values[self.written(path)] if self.values else (1, 1)
+            return (self.key_origins.get(path, self.name), *self.keys[path])
+        if not self.values:
+            return self.name, 1, 1
+        written = self.written(path)
+        return (self.origins.get(written, self.name), *self.values[written])
 
     def written(self, path: SpecPath) -> SpecPath:
         """The longest prefix of ``path`` that was written in the file (the root at least)."""

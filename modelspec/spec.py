@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .blocks import AnyBlock, block_class_of, child_lists
 from .errors import Problem, SpecError, SpecPath
+from .expect import Expect
 from .fields import Activation, BatchNorm, Initializer, InputShape, Name
 from .source import Source
 
@@ -52,6 +53,9 @@ class ModelSpec(BaseModel):
         "of every block that has them and does not set them itself.",
     )
     blocks: list[AnyBlock] = Field(min_length=1, description="The blocks, input to output.")
+    expect: Optional[Expect] = Field(
+        None, description="Figures the model must have (params, trainable_params, macs, output_shape(s), "
+        "max_params, max_macs); validate and build fail, at the figure, when it does not.")
 
     _source: Optional[Source] = PrivateAttr(None)
 
@@ -71,7 +75,7 @@ class ModelSpec(BaseModel):
         return self._source
 
 
-_MODELS = {(): ModelSpec, ("input",): InputSpec, ("defaults",): Defaults}  # for did-you-mean
+_MODELS = {(): ModelSpec, ("input",): InputSpec, ("defaults",): Defaults, ("expect",): Expect}  # for did-you-mean
 
 
 def parse_spec(source: Source) -> ModelSpec:

@@ -1266,6 +1266,7 @@ def _string_fields(schema: dict, defs: dict, where: str = "$", seen=None):
 def test_the_only_free_text_in_a_spec_is_names_and_descriptions():
     """Every string a spec can hold is a listed name (enum/const), a pattern-checked name, or inert text."""
     from modelspec.fields import NAME_PATTERN
+    from modelspec.modules import WORD_PATTERN
     from modelspec.schema import json_schema
 
     schema = json_schema()
@@ -1276,11 +1277,13 @@ def test_the_only_free_text_in_a_spec_is_names_and_descriptions():
             # Keras names: snake_case, or an initializer class in CamelCase
             assert all(re.fullmatch(r"[a-z0-9_]+|[A-Z][A-Za-z]+", v) for v in values if isinstance(v, str))
             assert all(isinstance(v, (str, bool, int)) for v in values)  # `batch_norm: true`, reshape's -1
-        elif sub.get("pattern") == NAME_PATTERN:
+        elif sub.get("pattern") in (NAME_PATTERN, WORD_PATTERN):  # block names; module and parameter names
             assert sub.get("maxLength") == 128
         else:
             free.add(where.rsplit(".", 1)[-1])
-    assert free == {"description", "$schema"}  # neither is ever used to build anything
+    # neither description nor $schema is ever used to build anything; extends is a path, only ever read
+    # as a spec file, never run or imported
+    assert free == {"description", "$schema", "extends"}
 
 
 def test_activation_and_initializer_names_are_plain_keras_names():

@@ -79,15 +79,22 @@ def test_every_object_forbids_unknown_keys():
     open_objects = [name for name, sub in objects
                     if sub.get("type") == "object" and sub.get("additionalProperties") is not False]
     # Block only dispatches on 'type', InitializerClass on 'class': each of their if/then rules points
-    # at a closed schema (a block's, an initializer class's), and every value of the tag has a rule
-    assert open_objects == ["Block", "InitializerClass"]
-    for dispatcher, tag in (("Block", "type"), ("InitializerClass", "class")):
+    # at a closed schema (a block's, an initializer class's), and every value of the tag has a rule.
+    # BlockInModuleFile dispatches the same way and sends any other type to ModuleUse, whose keys
+    # are the module's parameters, which only validate knows.
+    assert set(open_objects) == {"Block", "BlockInModuleFile", "InitializerClass", "ModuleUse"}
+    for dispatcher, tag in (("Block", "type"), ("InitializerClass", "class"), ("BlockInModuleFile", "type")):
         rules = schema["$defs"][dispatcher]["allOf"]
+        if dispatcher == "BlockInModuleFile":
+            assert rules[-1] == {"if": {"properties": {"type": {"not": {"enum": block_types()}}}},
+                                 "then": {"$ref": "#/$defs/ModuleUse"}}
+            rules = rules[:-1]
         assert all(rule["then"]["$ref"].startswith("#/$defs/") for rule in rules), dispatcher
         for rule in rules:
             assert schema["$defs"][rule["then"]["$ref"].rsplit("/", 1)[-1]]["additionalProperties"] is False
         consts = [rule["if"]["properties"][tag]["const"] for rule in rules]
-        assert consts == schema["$defs"][dispatcher]["properties"][tag]["enum"], dispatcher
+        enum = schema["$defs"][dispatcher]["properties"][tag]
+        assert consts == (enum["anyOf"][0] if "anyOf" in enum else enum)["enum"], dispatcher
 
 
 def test_json_spec_may_carry_its_own_schema_key():
@@ -217,9 +224,16 @@ def test_every_place_a_block_stands_refers_to_the_one_block_definition():
     schema = json_schema()
     defs = schema["$defs"]
     block = {"$ref": "#/$defs/Block"}
-    assert schema["properties"]["blocks"]["items"] == block
+    assert schema["else"]["properties"]["blocks"]["items"] == block
     assert defs["SequenceBlock"]["properties"]["blocks"]["items"] == block
     assert defs["ParallelBlock"]["properties"]["branches"]["items"]["items"] == block
+    # in a file with modules or extends, the same places refer to the definition that admits module uses
+    loose = {"$ref": "#/$defs/BlockInModuleFile"}
+    assert schema["if"] == {"anyOf": [{"required": ["extends"]}, {"required": ["modules"]}]}
+    assert schema["then"]["properties"]["blocks"]["items"] == loose
+    assert defs["SequenceBlockInModuleFile"]["properties"]["blocks"]["items"] == loose
+    assert defs["ParallelBlockInModuleFile"]["properties"]["branches"]["items"]["items"] == loose
+    assert schema["properties"]["insert"]["items"]["properties"]["blocks"]["items"] == loose
     # the dispatcher has one rule per registered type, each pointing at that type's own model
     rules = {rule["if"]["properties"]["type"]["const"]: rule["then"]["$ref"] for rule in defs["Block"]["allOf"]}
     assert rules == {tag: f"#/$defs/{block_class(tag).__name__}" for tag in block_types()}
@@ -286,7 +300,7 @@ def test_every_model_field_is_in_the_schema_with_its_description():
     problems = []
     for model, sub in _model_schemas():
         properties = sub["properties"]
-        extra = {"$schema"} if model is ModelSpec else set()
+        extra = {"$schema", "extends", "patch", "insert", "modules"} if model is ModelSpec else set()
         keys = {field.alias or name: name for name, field in model.model_fields.items()}  # initializers' 'class'
         if set(properties) != set(keys) | extra:
             problems.append(f"{model.__name__}: schema {sorted(properties)} vs fields {sorted(keys)}")
