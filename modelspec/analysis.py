@@ -63,6 +63,7 @@ class Expander:
         self.scope = Scope()
         self.handles: dict[int, tuple[str, SpecPath]] = {}  # block output node -> (its name, its block's path)
         self.local: Optional[str] = None  # inside a repeated composite: the copy's name, which prefixes names
+        self.copy_local: Optional[str] = None  # the same, for the innermost copy of a repeated block only
         self._path: SpecPath = ()
         self._enclosing: list[Optional[str]] = []  # names of the blocks being expanded, outermost first
         # the sequences that are uses of modules: their inner names are their own, as in a repeated block's copies
@@ -164,6 +165,9 @@ class Expander:
             if copy_handle is not None:
                 self._check_free(copy_handle, at, path, what="the copy name")
             local = copy_prefix if block.nested and (block.repeat > 1 or path in self.module_uses) else None
+            if local is not None and block.repeat == 1:  # a module use: what `expand` renames its names by
+                outer = f"{self.copy_local}_" if self.copy_local is not None else ""
+                self.graph.module_prefixes[path] = copy_prefix.removeprefix(outer)
             out = self._expand(copy, path, inputs, copy_prefix, top, local, repeats=block.repeat > 1)
             if copy_handle is not None:
                 self._claim(copy_handle, at, out, what="the copy name", original=path)
@@ -172,16 +176,18 @@ class Expander:
 
     def _expand(self, block: BlockBase, path: SpecPath, inputs: list[Tensor], prefix: str, top: bool,
                 local: Optional[str], repeats: bool) -> Tensor:
-        outer_path, outer_scope, outer_local = self._path, self.scope, self.local
+        outer_path, outer_scope, outer_local, outer_copy = self._path, self.scope, self.local, self.copy_local
         self._path = path
-        if local is not None:  # a copy of a repeated composite: its inner names are its own
+        if local is not None:  # a copy of a repeated composite, or a module use: its inner names are its own
             self.scope, self.local = Scope(outer_scope), local
+            if repeats:
+                self.copy_local = local
         first = len(self.graph.nodes)
         try:
             with self.graph.within(path, block=prefix if top else None, repeats=repeats):
                 out = block.expand(self, inputs, prefix)
         finally:
-            self._path, self.scope, self.local = outer_path, outer_scope, outer_local
+            self._path, self.scope, self.local, self.copy_local = outer_path, outer_scope, outer_local, outer_copy
         if top:
             self.graph.blocks.append(BlockRecord(prefix, block.type, first, len(self.graph.nodes), out))
         return out

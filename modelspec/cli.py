@@ -90,6 +90,21 @@ def _parser() -> argparse.ArgumentParser:
                    help="layers: every layer in a box per block (default); blocks: one box per block")
     p.set_defaults(run=_plot)
 
+    p = commands.add_parser("expand", parents=[reading], help="print the fully resolved spec as YAML",
+                            description="Merge bases, apply patches, inserts and --set, inline modules and make "
+                            "every default explicit; print the result, which builds to the same model.")
+    p.add_argument("spec", metavar="SPEC")
+    p.set_defaults(run=_expand)
+
+    p = commands.add_parser("diff", parents=[reading], help="architecture diff of two specs; no TensorFlow",
+                            description="Blocks and layers added, removed, renamed or changed, output shapes, "
+                            "params and MACs. Exit 0: the same architecture; 1: they differ; 2: a file cannot be "
+                            "read or is not a valid spec.")
+    p.add_argument("old", metavar="A")
+    p.add_argument("new", metavar="B")
+    p.add_argument("--json", action="store_true", help="print the diff as JSON")
+    p.set_defaults(run=_diff)
+
     p = commands.add_parser("schema", help="write the JSON Schema of spec files",
                             description="Write the JSON Schema to stdout or FILE; --check compares instead.")
     p.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE")
@@ -153,6 +168,29 @@ def _summary(args) -> int:
     data = graph.summary(spec.name)
     _emit(render_json(data) if args.json else render_text(data))
     return EXIT_OK
+
+
+def _expand(args) -> int:
+    from .expand import expanded, to_yaml
+
+    spec, graph = _check(args, args.spec, expect=False)
+    _emit(to_yaml(expanded(spec, graph)), end="")
+    return EXIT_OK
+
+
+def _diff(args) -> int:
+    from .diff import architecture_diff, render_json, render_text
+
+    sides = []
+    for path in (args.old, args.new):
+        try:
+            sides.append((path, *_check(args, path, expect=False)))
+        except SpecError as e:  # a spec that cannot be compared is trouble (2), as for diff(1); 1 means "differ"
+            _report(e)
+            return EXIT_USAGE
+    result = architecture_diff(*sides)
+    _emit(render_json(result) if args.json else render_text(result), end="")
+    return EXIT_OK if result["same"] else EXIT_INVALID
 
 
 def _build(args) -> int:

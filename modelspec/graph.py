@@ -89,6 +89,8 @@ class Graph:
         self.layer_names: set[str] = set()
         self.reserved: set[str] = set()  # names no layer may take (named inputs: their InputLayers have them)
         self.blocks: list[BlockRecord] = []
+        # module uses (not repeated) by spec path: their layers' prefix, less any enclosing copy's
+        self.module_prefixes: dict[SpecPath, str] = {}
         self.outputs: list[tuple[str, Tensor]] = []  # (the block that gives it, its tensor)
         self.total_params = 0
         self.activation_bytes = 0
