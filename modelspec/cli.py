@@ -105,6 +105,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the diff as JSON")
     p.set_defaults(run=_diff)
 
+    p = commands.add_parser("lsp", help="language server for editors, over stdio (needs the 'lsp' extra)",
+                            description="Run the language server on stdin/stdout: live diagnostics from the whole "
+                            "check, hover, completion, go to definition, inlay hints. Needs pygls: "
+                            "pip install \"modelspec[lsp]\".")
+    p.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default and only transport)")
+    p.set_defaults(run=_lsp)
+
     p = commands.add_parser("schema", help="write the JSON Schema of spec files",
                             description="Write the JSON Schema to stdout or FILE; --check compares instead.")
     p.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE")
@@ -215,9 +222,21 @@ def _plot(args) -> int:
     out = Path(args.output)
     write_picture = writer(out)  # an unknown suffix or a missing 'dot' is refused before any work
     _check_writable(out)
-    spec, graph = _check(args, args.spec)
+    spec, graph = _check(args, args.spec, expect=False)  # a view: draws a model that misses its expect
     _write_atomically(out, write_picture(picture(graph, spec.name, args.level)))
     _emit(f"wrote: {out}")
+    return EXIT_OK
+
+
+def _lsp(args) -> int:
+    try:
+        from .lsp import serve
+    except ImportError as e:
+        if "pygls" not in str(e) and "lsprotocol" not in str(e):
+            raise
+        raise UsageError("modelspec", 'the language server needs pygls, which is not installed; install it with: '
+                         'pip install "modelspec[lsp]"') from None
+    serve()
     return EXIT_OK
 
 
