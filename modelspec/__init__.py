@@ -36,15 +36,21 @@ def loads(text: Union[str, bytes], name: str = "<spec>", *, json: bool = False,
     return spec
 
 
-def build(spec: Union[ModelSpec, str, Path], budget: Budget = Budget()):
-    """Compile a spec (or the spec file at a path) into a checked ``keras.Model``."""
-    from .compiler import graph_to_model
+def build(spec: Union[ModelSpec, str, Path], budget: Budget = Budget(), *, strategy=None, weights=None):
+    """Compile a spec (or the spec file at a path) into a checked ``keras.Model``.
+
+    With a ``training`` section the model comes back compiled (optimizer, loss, metrics, precision).
+    ``strategy`` (a ``tf.distribute.Strategy``, or ``"default"``, ``"mirrored"``, ``"multi-worker"``)
+    creates every variable under its scope; ``weights`` (a ``.keras`` or ``.weights.h5`` file of the
+    same architecture) is loaded into the layers by position.
+    """
+    from .trainer import build_model
 
     if isinstance(spec, ModelSpec):
         graph = analyze(spec, budget)
     else:
         spec, graph = check(str(spec), budget)
-    return graph_to_model(graph, spec.name)
+    return build_model(spec, graph, strategy=strategy, weights=weights)
 
 
 __all__ = [

@@ -23,6 +23,7 @@ from .graph import Budget
 from .loader import UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+STRATEGIES = ("default", "mirrored", "multi-worker")  # modelspec.distribute's (not imported here)
 
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -111,6 +112,27 @@ def _parser() -> argparse.ArgumentParser:
                             "pip install \"modelspec[lsp]\".")
     p.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default and only transport)")
     p.set_defaults(run=_lsp)
+
+    p = commands.add_parser("fit", parents=[reading], help="train on a folder of images (one sub-folder per class)",
+                            description="Build and compile the model from its 'training' section, train it on "
+                            "DIR (keras.utils.image_dataset_from_directory) and save it atomically.")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--data", required=True, metavar="DIR", help="one sub-folder of images per class")
+    p.add_argument("-o", "--output", metavar="OUT.keras", help="where to save the trained model (default: NAME.keras)")
+    p.add_argument("--history", metavar="FILE.json", help="write the per-epoch metrics as JSON")
+    p.add_argument("--epochs", type=_amount, metavar="N", help="override training.epochs")
+    p.add_argument("--batch-size", type=_amount, metavar="N", help="override training.batch_size")
+    p.add_argument("--strategy", choices=STRATEGIES, help="override training.strategy (tf.distribute; "
+                   "multi-worker reads the cluster from TF_CONFIG)")
+    p.add_argument("--validation-split", type=float, default=0.2, metavar="F",
+                   help="fraction held out for validation, seeded (default 0.2; 0: none)")
+    p.add_argument("--seed", type=int, default=1337, help="seed of the split, shuffle and weights (default 1337)")
+    p.add_argument("--backup-dir", metavar="DIR", help="back up every epoch (keras.callbacks.BackupAndRestore); "
+                   "a killed run started again resumes there")
+    p.add_argument("--weights", metavar="FILE", help="start from a .keras / .weights.h5 file of the same architecture")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
+                   help="Keras' fit verbosity: 1 progress bar (default), 2 a line per epoch, 0 none")
+    p.set_defaults(run=_fit)
 
     p = commands.add_parser("schema", help="write the JSON Schema of spec files",
                             description="Write the JSON Schema to stdout or FILE; --check compares instead.")
@@ -238,6 +260,13 @@ def _lsp(args) -> int:
                          'pip install "modelspec[lsp]"') from None
     serve()
     return EXIT_OK
+
+
+def _fit(args) -> int:
+    spec, graph = _check(args, args.spec)  # every spec error surfaces before TensorFlow loads
+    from .fit import run
+
+    return run(args, spec, graph)
 
 
 def _schema(args) -> int:

@@ -7,17 +7,20 @@ the validate / summary / schema path. ``modelspec.build`` is the public entry.
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 from .errors import InternalError
 from .graph import Graph, input_node
 
 
-def graph_to_model(graph: Graph, name: str):
+def graph_to_model(graph: Graph, name: str, *, output_dtype: Optional[str] = None):
     """Create one Keras layer per node of the static pass's ``graph``, wire them, and check the result.
 
     A model with one input and one output takes and gives a tensor (as v1
     did); with several, lists in the spec's order. Raises
     :class:`InternalError` if the built model disagrees with the static pass.
+    ``output_dtype`` (a Keras dtype policy) is given to the layers that make the model's outputs:
+    under mixed precision they stay ``float32``.
     """
     from .backend import require_tensorflow
 
@@ -33,8 +36,9 @@ def graph_to_model(graph: Graph, name: str):
     tensors = {}
     for k, (input_name, shape) in enumerate(graph.inputs.items()):
         tensors[input_node(k)] = keras.Input(shape=shape, name=graph.input_layer_name(input_name))
+    output_nodes = {t.node for _, t in graph.outputs} if output_dtype else set()
     for index, node in enumerate(graph.nodes):
-        layer = node.layer.to_keras(node.name)
+        layer = _keras_layer(node, output_dtype if index in output_nodes else None)
         args = [tensors[i] for i in node.inputs]
         tensors[index] = layer(args if node.layer.many_inputs else args[0])
     inputs = [tensors[input_node(k)] for k in range(len(graph.inputs))]
@@ -43,6 +47,20 @@ def graph_to_model(graph: Graph, name: str):
                         outputs[0] if len(outputs) == 1 else outputs, name=name)
     check_model(model, graph)
     return model
+
+
+def _keras_layer(node, dtype_policy: Optional[str]):
+    """The node's Keras layer, made under ``dtype_policy`` if one is given (the global policy otherwise)."""
+    if dtype_policy is None:
+        return node.layer.to_keras(node.name)
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(dtype_policy)
+    try:
+        return node.layer.to_keras(node.name)
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def check_model(model, graph: Graph) -> None:

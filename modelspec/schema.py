@@ -35,6 +35,11 @@ def json_schema() -> dict:
     schema["$defs"]["InitializerClass"] = _dispatcher(
         "class", "A Keras initializer class and its arguments; 'class' decides which arguments it takes.",
         {name: name for name in INITIALIZER_CLASSES})
+    from .training import json_schema_defs  # the training section's models (spec.py keeps it loose)
+
+    schema["$defs"].update(json_schema_defs())
+    schema["properties"]["training"] = {"$ref": "#/$defs/Training",
+                                        "description": schema["properties"]["training"]["description"]}
     _add_composing_keys(schema)
     schema["properties"] = {
         "$schema": {"type": "string", "description": "The schema this file follows (ignored by modelspec)."},

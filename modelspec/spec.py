@@ -56,6 +56,9 @@ class ModelSpec(BaseModel):
     expect: Optional[Expect] = Field(
         None, description="Figures the model must have (params, trainable_params, macs, output_shape(s), "
         "max_params, max_macs); validate and build fail, at the figure, when it does not.")
+    training: Optional[Any] = Field(
+        None, description="How to train the model: optimizer, schedule, loss, metrics, precision, epochs, "
+        "batch_size (see modelspec.training; parse_spec validates it).")
 
     _source: Optional[Source] = PrivateAttr(None)
 
@@ -105,13 +108,23 @@ def parse_spec(source: Source) -> ModelSpec:
         raise SpecError(Problem("give either 'input' (one input) or 'inputs' (several named ones), not both",
                                 ("inputs",), at_key=True)).located(source)
     no_input = [] if "input" in data or "inputs" in data else [_MISSING_INPUT]
+    training_error = None
+    if data.get("training") is not None:  # its models are built only for a spec that has the section
+        from .training import parse_training
+
+        try:
+            data["training"] = parse_training(data["training"], source)
+        except SpecError as e:  # reported with the rest of the spec's problems
+            training_error, data["training"] = e, None
     try:
         spec = ModelSpec.model_validate(data)
     except ValidationError as e:
         errors = sorted(e.errors(include_url=False) + no_input, key=_field_order)
-        raise _spec_error(errors, data, (), source) from None
+        raise _with(_spec_error(errors, data, (), source), training_error, source) from None
     if no_input:
-        raise _spec_error(no_input, data, (), source)
+        raise _with(_spec_error(no_input, data, (), source), training_error, source)
+    if training_error is not None:
+        raise training_error
     spec._source = source
     return spec
 
@@ -124,6 +137,11 @@ def _field_order(error: dict) -> int:
 
 
 _MISSING_INPUT = {"type": "missing", "loc": ("input",), "msg": "Field required", "input": None}
+
+
+def _with(error: SpecError, other: Optional[SpecError], source: Source) -> SpecError:
+    """``error`` and ``other``'s problems together, in source order."""
+    return error if other is None else SpecError(error.problems + other.problems).located(source)
 
 
 def _spec_error(errors: list[dict], data: Any, path: tuple, source: Source) -> SpecError:

@@ -82,8 +82,11 @@ def test_every_object_forbids_unknown_keys():
     # at a closed schema (a block's, an initializer class's), and every value of the tag has a rule.
     # BlockInModuleFile dispatches the same way and sends any other type to ModuleUse, whose keys
     # are the module's parameters, which only validate knows.
-    assert set(open_objects) == {"Block", "BlockInModuleFile", "InitializerClass", "ModuleUse"}
-    for dispatcher, tag in (("Block", "type"), ("InitializerClass", "class"), ("BlockInModuleFile", "type")):
+    # The training section's Training_optimizer, _schedule, _loss and _metrics dispatch on 'class' too.
+    training = {f"Training_{key}" for key in ("optimizer", "schedule", "loss", "metrics")}
+    assert set(open_objects) == {"Block", "BlockInModuleFile", "InitializerClass", "ModuleUse"} | training
+    for dispatcher, tag in (("Block", "type"), ("InitializerClass", "class"), ("BlockInModuleFile", "type"),
+                            *((name, "class") for name in sorted(training))):
         rules = schema["$defs"][dispatcher]["allOf"]
         if dispatcher == "BlockInModuleFile":
             assert rules[-1] == {"if": {"properties": {"type": {"not": {"enum": block_types()}}}},
