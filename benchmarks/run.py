@@ -1017,12 +1017,99 @@ def runtime_parity(s: Settings, label: str, path: Path, application: str, side: 
     return rows
 
 
+# --------------------------------------------------------------------------- editors and pictures
+
+
+def percentile(values, q: float) -> float:
+    """The q-quantile (0..1) of ``values``, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered) + 0.5)) - 1))]
+
+
+def bench_editor(s: Settings) -> list[Row]:
+    """The language server in-process, after warm-up: an edit to ResNet-50 until its diagnostics are
+    published (the server's own handler: pygls workspace update, the whole check, protocol objects),
+    and the first hover on a block after each edit (the buffer's parse included)."""
+    from lsprotocol import types as lsp
+
+    from modelspec.lsp import SpecServer
+
+    server = SpecServer()
+    for _ in server.protocol.lsp_initialize(lsp.InitializeParams(  # a generator in pygls 2: run it through
+            capabilities=lsp.ClientCapabilities(), process_id=None, root_uri=ROOT.as_uri())):
+        pass
+    published = []
+    server.text_document_publish_diagnostics = published.append  # no transport: keep what would be sent
+    path = ROOT / CHECK_SPEC
+    uri, text = path.as_uri(), path.read_text(encoding="utf-8")
+    server.workspace.put_text_document(lsp.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text))
+    server.publish(uri)
+    line = next(i for i, l in enumerate(text.splitlines()) if "name: conv3, type: bottleneck" in l)
+    column = text.splitlines()[line].index("bottleneck")
+    target = text.splitlines()[line].index("filters: 128") + len("filters: ")
+    samples = max(20, 10 * s.check_repeats)
+    edits, hovers = [], []
+    log(f"editor: {samples} edits of {CHECK_SPEC} (diagnostics, then a hover)")
+    for i in range(samples + 5):  # the first five warm up
+        version = i + 2
+        value = "128" if i % 2 else "129"  # alternate: every edit is a new text
+        change = lsp.TextDocumentContentChangePartial(
+            range=lsp.Range(lsp.Position(line, target), lsp.Position(line, target + 3)), text=value)
+        start = time.perf_counter()
+        server.workspace.update_text_document(lsp.VersionedTextDocumentIdentifier(uri=uri, version=version), change)
+        server.publish(uri)
+        mid = time.perf_counter()
+        found = server.analysis(uri).hover(line, column)
+        end = time.perf_counter()
+        if published[-1].diagnostics or found is None or "output shape" not in found[0]:
+            raise BenchmarkError(f"edit {i}: unexpected diagnostics {published[-1].diagnostics} or hover {found}")
+        if i >= 5:
+            edits.append(mid - start)
+            hovers.append(end - mid)
+    p95_edit, p95_hover = percentile(edits, 0.95), percentile(hovers, 0.95)
+    return [
+        Row("lsp_diagnostics", f"language server: diagnostics for an edit to {CHECK_SPEC} (p95, in-process)",
+            p95_edit, "s", "<= 30 ms (p95)", p95_edit / 0.030, p95_edit <= 0.030,
+            {"samples": len(edits), "median_s": median(edits), "max_s": max(edits), "limit_s": 0.030}),
+        Row("lsp_hover", "language server: first hover on a block after an edit (p95, in-process)",
+            p95_hover, "s", "<= 10 ms (p95)", p95_hover / 0.010, p95_hover <= 0.010,
+            {"samples": len(hovers), "median_s": median(hovers), "max_s": max(hovers), "limit_s": 0.010}),
+    ]
+
+
+def bench_plot(s: Settings) -> list[Row]:
+    """``modelspec plot specs/resnet50.yaml -o x.dot`` against ``import tensorflow``, in fresh processes,
+    held to validate's target (1/15 of the import)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plot = modelspec_command() + ["plot", CHECK_SPEC, "-o", str(Path(tmp) / "resnet50.dot")]
+        import_tf = [sys.executable, "-c", "import tensorflow"]
+        log(f"plot latency: {s.check_repeats} x (modelspec plot {CHECK_SPEC} -o .dot vs import tensorflow)")
+        if s.warm_up:
+            require_ok(run_child(plot), "modelspec plot")
+            require_ok(run_child(import_tf), "import tensorflow")
+        pairs = []
+        for i in range(s.check_repeats):
+            order = (plot, import_tf) if i % 2 == 0 else (import_tf, plot)
+            children = {id(argv): run_child(argv) for argv in order}
+            require_ok(children[id(plot)], "modelspec plot")
+            require_ok(children[id(import_tf)], "import tensorflow")
+            pairs.append((children[id(plot)].wall, children[id(import_tf)].wall))
+    ratios = [p / t for p, t in pairs]
+    ratio = median(ratios)
+    return [Row("plot_time", f"plot latency: modelspec plot {CHECK_SPEC} -o .dot (vs import tensorflow)",
+                median(p for p, _ in pairs), "s", "<= 1/15 of import time", ratio, ratio <= 1 / 15,
+                {"plot_s": median(p for p, _ in pairs), "import_tensorflow_s": median(t for _, t in pairs),
+                 "pairs": len(pairs), "ratios": [round(r, 4) for r in ratios], "limit": 1 / 15})]
+
+
 # --------------------------------------------------------------------------- main
 
 GROUPS: dict[str, tuple[Callable[[Settings], list[Row]], tuple[str, ...]]] = {
     # no TensorFlow in this process until "build"
     "check": (bench_check, ("check_time", "check_memory", "check_time_densenet121", "check_time_efficientnet_b0")),
     "batch": (bench_batch, ("batch_validation",)),
+    "editor": (bench_editor, ("lsp_diagnostics", "lsp_hover")),
+    "plot": (bench_plot, ("plot_time",)),
     "scaling": (bench_scaling, ("scaling_flatness", "scaling_largest")),
     "graph_scaling": (bench_graph_scaling, ("graph_scaling_flatness", "graph_scaling_largest")),
     "build": (bench_build, ("build_vgg16", "build_resnet50")),
@@ -1037,7 +1124,9 @@ GROUPS: dict[str, tuple[Callable[[Settings], list[Row]], tuple[str, ...]]] = {
 }
 LABELS = {
     "check_time": "check latency (vs import tensorflow)", "check_memory": "check peak memory",
-    "batch_validation": "batch validation", "scaling_flatness": "static pass time per block",
+    "batch_validation": "batch validation", "lsp_diagnostics": "language server diagnostics for an edit",
+    "lsp_hover": "language server hover", "plot_time": "plot latency (vs import tensorflow)",
+    "scaling_flatness": "static pass time per block",
     "scaling_largest": "static pass of the largest spec", "build_vgg16": "build VGG16 vs hand-written",
     "build_resnet50": "build ResNet50 vs hand-written", "runtime_train_step": "ResNet50 training step",
     "runtime_inference": "ResNet50 inference batch",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -213,6 +213,8 @@ class Analysis:
         span = ((line, 0), (line, len(self.lines[line]) if line < len(self.lines) else 0))
         if facts is None:
             return f"**{_block_name(self.source.data, block)}** · `{kind}`\n\n(no figures: the spec has errors)", span
+        if kind != facts.type:  # a module use, inlined as a sequence
+            facts = replace(facts, type=f"{kind}` (module)`")
         return block_markdown(_block_name(self.source.data, block), facts), span
 
     def _key_at(self, line: int, character: int) -> Optional[tuple[SpecPath, Range]]:

@@ -27,6 +27,8 @@ MEASUREMENTS = {
     "check_time_efficientnet_b0", "build_mobilenet_v2", "build_efficientnet_b0",
     "runtime_train_step_mobilenet_v2", "runtime_inference_mobilenet_v2",
     "runtime_train_step_efficientnet_b0", "runtime_inference_efficientnet_b0",
+    # issue 13: the language server's diagnostics and hover, plot's latency
+    "lsp_diagnostics", "lsp_hover", "plot_time",
 }
 RUNTIME_ROWS = sorted(name for name in MEASUREMENTS if name.startswith("runtime_"))
 INFORMATIONAL = {"graph_scaling_largest"}  # a value, no target

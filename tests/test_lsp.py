@@ -226,3 +226,46 @@ print("IMPORTED:", ",".join(m for m in ("tensorflow", "keras") if m in sys.modul
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "IMPORTED: none" in result.stdout, result.stdout + result.stderr
+
+
+BASE = """\
+name: base
+input: {shape: [32, 32, 3]}
+blocks:
+  - {name: stem, type: conv, filters: 16, kernel_size: 3}
+  - {name: head, type: flatten}
+"""
+CHILD = """\
+extends: base.yaml
+name: child
+modules:
+  fire:
+    params: {squeeze: int}
+    blocks:
+      - {type: conv, filters: $squeeze, kernel_size: 1}
+blocks:
+  - {name: stem, type: conv, filters: 16, kernel_size: 3}
+  - {name: f1, type: fire, squeeze: 8}
+  - {name: head, type: flatten, input: f1}
+"""
+
+
+def test_definition_of_extends_and_module_uses(server, tmp_path):
+    (tmp_path / "base.yaml").write_text(BASE)
+    doc = Doc(server, tmp_path / "child.yaml", CHILD)
+    assert doc.diagnostics == []
+    location = doc.request("textDocument/definition", doc.at("base.yaml", 2))
+    assert location["uri"] == (tmp_path / "base.yaml").as_uri()
+    location = doc.request("textDocument/definition", doc.at("type: fire", 7))
+    assert location["uri"] == doc.uri and location["range"]["start"] == doc.at("fire:")
+    hover = doc.request("textDocument/hover", doc.at("f1, type: fire", 1))["contents"]["value"]
+    assert "**f1** · `fire` (module)" in hover and "output shape `(30, 30, 8)`" in hover  # 32 - 3 + 1 = 30
+
+
+def test_a_problem_in_a_base_file_is_shown_at_extends(server, tmp_path):
+    (tmp_path / "base.yaml").write_text(BASE.replace("kernel_size: 3", "kernel_size: 300"))
+    doc = Doc(server, tmp_path / "child.yaml", "extends: base.yaml\nname: child\n")
+    (d,) = doc.diagnostics
+    assert d["range"]["start"] == doc.at("base.yaml")
+    assert d["message"] == (f"{tmp_path / 'base.yaml'}:4:56: blocks[0].kernel_size: stem: a kernel of 300 "
+                            "(valid padding) does not fit in an input of size 32")
