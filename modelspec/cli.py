@@ -138,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
                             description="Write the JSON Schema to stdout or FILE; --check compares instead.")
     p.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE")
     p.add_argument("--check", metavar="FILE", help="exit 1 if FILE differs from the current schema")
+    p.add_argument("--path", action="store_true",
+                   help="print where the installed package keeps its copy of the schema (for editor settings)")
     p.set_defaults(run=_schema)
     return parser
 
@@ -270,7 +272,14 @@ def _fit(args) -> int:
 
 
 def _schema(args) -> int:
-    from .schema import schema_text
+    from .schema import installed_schema, schema_text
+
+    if args.path:
+        path = installed_schema()
+        if not path.is_file():
+            raise UsageError(path, "the package's schema file is missing; reinstall modelspec")
+        _emit(str(path))
+        return EXIT_OK
 
     text = schema_text()
     if args.check:
@@ -306,6 +315,8 @@ def _write_atomically(out: Path, write: Callable[[str], object]) -> None:
     A failure or interruption removes the temporary file and leaves any
     previous ``out`` untouched; an I/O failure is a :class:`UsageError` (exit 2).
     """
+    if out.is_symlink():  # write the file it points at, as editors do, and keep the link
+        out = out.resolve()
     directory = out.parent if str(out.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{out.name}.", suffix=out.suffix)

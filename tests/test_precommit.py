@@ -100,6 +100,13 @@ def test_the_hook_environment_has_no_tensorflow(user_repo, hooks_repo, tmp_path)
     found = subprocess.run([str(python), "-c", "import importlib.util as u; print(u.find_spec('tensorflow'))"],
                            capture_output=True, text=True, timeout=60)
     assert found.stdout.strip() == "None", found.stdout + found.stderr
+    # a real (not editable) install: the schema editors point at ships inside the package
+    where = subprocess.run([str(env / "bin" / "modelspec"), "schema", "--path"], capture_output=True, text=True,
+                           timeout=60)
+    assert where.returncode == 0 and Path(where.stdout.strip()).is_relative_to(env), where.stdout + where.stderr
+    current = subprocess.run([str(env / "bin" / "modelspec"), "schema", "--check", where.stdout.strip()],
+                             capture_output=True, text=True, timeout=60)
+    assert current.returncode == 0, current.stdout + current.stderr
     build = subprocess.run([str(env / "bin" / "modelspec"), "build", "specs/good.yaml", "-o",
                             str(tmp_path / "good.keras")], cwd=user_repo, capture_output=True, text=True, timeout=60)
     assert build.returncode == 2, build.stdout + build.stderr
