@@ -9,7 +9,7 @@ Importing this package does not import TensorFlow; only :func:`build` does.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
+from typing import Sequence, Union
 
 __version__ = "0.1.0"
 
@@ -21,18 +21,21 @@ from .loader import UsageError, parse_text  # noqa: E402
 from .spec import ModelSpec, parse_spec  # noqa: E402
 
 
-def load(path: Union[str, Path], budget: Budget = Budget()) -> ModelSpec:
-    """Read, validate and statically check the spec file at ``path``; raise SpecError if invalid."""
-    spec, _ = check(str(path), budget)
+def load(path: Union[str, Path], budget: Budget = Budget(), *, overrides: Sequence[str] = ()) -> ModelSpec:
+    """Read, resolve, validate and statically check the spec file at ``path``; raise SpecError if invalid.
+
+    ``overrides`` are ``PATH=VALUE`` strings, as the command line's ``--set`` (``["blocks.conv1.filters=32"]``).
+    The model must meet the spec's ``expect`` figures.
+    """
+    spec, _ = check(str(path), budget, overrides=overrides)
     return spec
 
 
 def loads(text: Union[str, bytes], name: str = "<spec>", *, json: bool = False,
-          budget: Budget = Budget()) -> ModelSpec:
-    """Like :func:`load`, for spec text held in memory (YAML unless ``json``)."""
-    with _gc_paused():
-        spec = parse_spec(parse_text(text, name, as_json=json))
-        analyze(spec, budget)
+          budget: Budget = Budget(), overrides: Sequence[str] = ()) -> ModelSpec:
+    """Like :func:`load`, for spec text held in memory (YAML unless ``json``); relative ``extends``
+    paths start at ``name``'s folder (the current one for ``<spec>``)."""
+    spec, _ = check(name, budget, overrides=overrides, text=text, as_json=json)
     return spec
 
 

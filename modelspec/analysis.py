@@ -338,16 +338,18 @@ def analyze(spec: ModelSpec, budget: Budget = Budget()) -> Graph:
 
 
 def check(path: str, budget: Budget = Budget(), *, overrides: Sequence[str] = (),
-          text: Optional[str | bytes] = None, expect: bool = True) -> tuple[ModelSpec, Graph]:
+          text: Optional[str | bytes] = None, as_json: Optional[bool] = None,
+          expect: bool = True) -> tuple[ModelSpec, Graph]:
     """Read, resolve, validate and statically analyse the spec file at ``path`` (``-``: stdin).
 
     ``overrides`` are ``--set PATH=VALUE`` strings, applied last. ``text``, when given, is the
     file's content (an editor's unsaved buffer, say): ``path`` then only names it and anchors
-    relative ``extends`` paths. ``expect``: hold the model to the spec's ``expect`` figures
+    relative ``extends`` paths (``as_json``: read it as JSON or YAML; by default, by ``path``'s
+    suffix). ``expect``: hold the model to the spec's ``expect`` figures
     (the views, ``summary`` and ``diff``, show a model that misses them instead).
     """
     with gc_paused():
-        spec = parse_spec(load_source(path, overrides, text=text))
+        spec = parse_spec(load_source(path, overrides, text=text, as_json=as_json))
         graph = analyze(spec, budget)
     if expect and spec.expect is not None:
         from .expect import check_expect

@@ -25,7 +25,7 @@ from typing import Optional, Sequence
 
 from . import document
 from .document import Value, Where, fail
-from .errors import SpecPath, UsageError
+from .errors import SpecError, SpecPath, UsageError
 from .loader import parse_text, read_source
 from .source import Source
 
@@ -34,14 +34,15 @@ COMPOSING_KEYS = ("extends", "patch", "insert", "modules")  # consumed here; nev
 _FILES: dict[str, tuple[tuple[int, int], Value]] = {}  # real path -> ((mtime_ns, size), its document)
 
 
-def load_source(path: str, overrides: Sequence[str] = (), *, text: Optional[str | bytes] = None) -> Source:
+def load_source(path: str, overrides: Sequence[str] = (), *, text: Optional[str | bytes] = None,
+                as_json: Optional[bool] = None) -> Source:
     """The resolved document of the spec at ``path``, every value located where it was written.
 
     ``text``, when given, is used instead of the file's content (``path`` still names it and is where
-    relative ``extends`` paths start). Raises :class:`UsageError` when ``path`` cannot be read and a
+    relative ``extends`` paths start; ``as_json`` says how to read it, by default from the suffix). Raises :class:`UsageError` when ``path`` cannot be read and a
     located :class:`SpecError` for everything else.
     """
-    source = _parse(path, text) if text is not None else read_source(path)
+    source = _parse(path, text, as_json) if text is not None else read_source(path)
     if not overrides and not (isinstance(source.data, dict) and any(k in source.data for k in COMPOSING_KEYS)):
         return source
     root = document.from_source(source)
@@ -56,10 +57,11 @@ def load_source(path: str, overrides: Sequence[str] = (), *, text: Optional[str 
     return document.to_source(root, source.name, uses)
 
 
-def _parse(path: str, text: str | bytes) -> Source:
-    suffix = Path(path).suffix.lower()
-    return parse_text(text, path, as_json=True if suffix == ".json" else False if suffix in (".yaml", ".yml")
-                      else None)
+def _parse(path: str, text: str | bytes, as_json: Optional[bool]) -> Source:
+    if as_json is None:
+        suffix = Path(path).suffix.lower()
+        as_json = True if suffix == ".json" else False if suffix in (".yaml", ".yml") else None
+    return parse_text(text, path, as_json=as_json)
 
 
 def _folder(path: str) -> Path:
@@ -228,7 +230,10 @@ def _apply_override(root: Value, text: str, name: str) -> Value:
     value_column = len(path_text) + 2
     if not value_text.strip():
         fail((name, 1, value_column), "give a value after '=' (read as YAML: 128, [64, 64, 3], relu, null)")
-    parsed = document.from_source(parse_text(value_text, name))
+    try:
+        parsed = document.from_source(parse_text(value_text, name))
+    except SpecError as e:  # a YAML mistake in the value: at its column in the whole argument
+        raise SpecError([_shifted_problem(p, value_column - 1) for p in e.problems]) from None
     value = _shifted(parsed, value_column - 1)
     return _set(root, segments, value, name)
 
@@ -251,6 +256,14 @@ def _segments(path_text: str, name: str) -> list[tuple[str | int, int]]:
     if not segments:
         fail((name, 1, 1), "the path before '=' is empty (e.g. blocks.conv1.filters=128)")
     return segments
+
+
+def _shifted_problem(problem, columns: int):
+    from dataclasses import replace
+
+    message = re.sub(r"line 1, column (\d+)", lambda m: f"line 1, column {int(m.group(1)) + columns}", problem.message)
+    column = problem.column + columns if problem.line == 1 and problem.column else problem.column
+    return replace(problem, message=message, column=column)
 
 
 def _shifted(value: Value, columns: int) -> Value:

@@ -1274,8 +1274,9 @@ def test_the_only_free_text_in_a_spec_is_names_and_descriptions():
     for where, sub in _string_fields(schema, schema["$defs"]):
         if "enum" in sub or "const" in sub:
             values = sub.get("enum", [sub.get("const")])
-            # Keras names: snake_case, or an initializer class in CamelCase
-            assert all(re.fullmatch(r"[a-z0-9_]+|[A-Z][A-Za-z]+", v) for v in values if isinstance(v, str))
+            # Keras names: snake_case, or an initializer class in CamelCase; modelspec's own words
+            # (a tf.distribute strategy: multi-worker) may have a hyphen
+            assert all(re.fullmatch(r"[a-z0-9_-]+|[A-Z][A-Za-z]+", v) for v in values if isinstance(v, str))
             assert all(isinstance(v, (str, bool, int)) for v in values)  # `batch_norm: true`, reshape's -1
         elif sub.get("pattern") in (NAME_PATTERN, WORD_PATTERN):  # block names; module and parameter names
             assert sub.get("maxLength") == 128

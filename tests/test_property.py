@@ -758,7 +758,8 @@ def f_normalize(draw, shape, ctx):
     """Given statistics (numbers or one per channel), or none: an adaptable layer."""
     b = {"type": "normalize"}
     if draw(st.booleans()):
-        per_channel = draw(st.booleans())
+        # one per channel, except inside a repeated composite, whose later copies may see other channels
+        per_channel = not ctx.hidden and draw(st.booleans())
         c = shape[-1]
         b["mean"] = draw(st.lists(st.floats(-2, 2), min_size=c, max_size=c) if per_channel else st.floats(-2, 2))
         b["variance"] = draw(st.lists(st.floats(0.01, 4), min_size=c, max_size=c) if per_channel
