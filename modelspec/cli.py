@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
                             "print its summary and save it atomically.")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("-o", "--output", metavar="OUT.keras", help="where to save (default: NAME.keras)")
+    p.add_argument("--weights", metavar="FILE", help="load the weights of a .keras / .weights.h5 file of the same "
+                   "architecture (layers paired by position)")
     p.set_defaults(run=_build)
 
     p = commands.add_parser("plot", parents=[reading], help="draw the model (.dot, .mmd; .svg/.png with Graphviz)",
@@ -133,6 +135,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                    help="Keras' fit verbosity: 1 progress bar (default), 2 a line per epoch, 0 none")
     p.set_defaults(run=_fit)
+
+    p = commands.add_parser("export", parents=[reading], help="export a SavedModel or an ONNX file",
+                            description="Build the model (with --weights if given) and export it through Keras' "
+                            "model.export, atomically: a SavedModel directory, or an ONNX file (the 'onnx' extra).")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("-o", "--output", required=True, metavar="PATH", help="the SavedModel directory or FILE.onnx")
+    p.add_argument("--format", choices=("saved_model", "onnx"), default="saved_model", help="default saved_model")
+    p.add_argument("--weights", metavar="FILE", help="load a .keras / .weights.h5 file of the same architecture")
+    p.set_defaults(run=_export)
 
     p = commands.add_parser("schema", help="write the JSON Schema of spec files",
                             description="Write the JSON Schema to stdout or FILE; --check compares instead.")
@@ -231,9 +242,9 @@ def _build(args) -> int:
         raise UsageError(out, "the output file must end in .keras")
     _check_writable(out)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .compiler import graph_to_model
+    from .trainer import build_model
 
-    model = graph_to_model(graph, spec.name)
+    model = build_model(spec, graph, weights=args.weights)  # compiled when the spec has a training section
     model.summary(print_fn=lambda text, **_: _emit(text, end=""))  # plain text, through _emit
     _write_atomically(out, model.save)
     _emit(f"saved: {out} ({model.count_params():,} params)")
@@ -269,6 +280,21 @@ def _fit(args) -> int:
     from .fit import run
 
     return run(args, spec, graph)
+
+
+def _export(args) -> int:
+    from .export import check_output, export
+
+    spec, graph = _check(args, args.spec)
+    out = Path(args.output)
+    check_output(out, args.format)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .trainer import build_model
+
+    model = build_model(spec, graph, weights=args.weights)
+    export(model, out, args.format)
+    _emit(f"exported: {out} ({args.format}, {model.count_params():,} params)")
+    return EXIT_OK
 
 
 def _schema(args) -> int:

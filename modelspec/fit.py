@@ -87,7 +87,8 @@ def inspect_folder(data: str, spec: ModelSpec, graph: Graph) -> Folder:
     for name in classes:
         channels = image_channels(counts[name][0])
         if channels is not None and _channels_differ(channels, shape[2]):
-            raise UsageError(counts[name][0], f"is a {CHANNEL_WORDS[channels]} image but the model's input "
+            word = CHANNEL_WORDS[channels]
+            raise UsageError(counts[name][0], f"is {'an' if word[0] in 'AR' else 'a'} {word} image but the model's input "
                              f"{list(shape)} ({where}) has {shape[2]} channel(s), "
                              f"{COLOR_MODES[shape[2]]}; change the input's channels or convert the images")
     return Folder(root, tuple(classes), sum(len(f) for f in counts.values()), mode, COLOR_MODES[shape[2]],
@@ -120,9 +121,11 @@ def image_channels(path: Path) -> Optional[int]:
 
 
 def _output_path(spec: ModelSpec) -> tuple:
+    """Where the output's size is written: the last block's ``units`` if it has them."""
     if spec.outputs is not None:
         return ("outputs", 0)
-    return ("blocks", len(spec.blocks) - 1)
+    last = spec.blocks[-1]
+    return ("blocks", len(spec.blocks) - 1) + (("units",) if getattr(last, "units", None) is not None else ())
 
 
 def _where(spec: ModelSpec, path: tuple) -> str:
@@ -195,7 +198,8 @@ def run(args, spec: ModelSpec, graph: Graph) -> int:
 
     from .distribute import get_strategy, is_chief
 
-    strategy = get_strategy(args.strategy or training.strategy or "default")  # first: multi-worker needs it so
+    strategy_name = args.strategy or training.strategy or "default"
+    strategy = get_strategy(strategy_name)  # first: a multi-worker strategy must exist before any TF operation
     import keras
 
     keras.utils.set_random_seed(args.seed)
@@ -204,7 +208,7 @@ def run(args, spec: ModelSpec, graph: Graph) -> int:
           f"{folder.image_size[0]}x{folder.image_size[1]} {folder.color_mode}; "
           f"{len(train)} training batch(es) of {batch_size}"
           + (f", {len(val)} validation" if val is not None else "")
-          + f"; strategy {type(strategy).__name__} ({strategy.num_replicas_in_sync} replica(s))")
+          + f"; strategy {strategy_name} ({strategy.num_replicas_in_sync} replica(s))")
 
     from .trainer import build_model
 

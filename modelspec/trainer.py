@@ -99,7 +99,7 @@ def build_model(spec: ModelSpec, graph: Graph, *, strategy: Any = None, weights:
         if weights is not None:
             from .weights import load_weights
 
-            load_weights(model, weights, spec)
+            load_weights(model, str(weights), spec, graph)
         if training is not None:
             compile_model(model, training)
     if strategy is not None:
