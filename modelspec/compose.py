@@ -57,6 +57,24 @@ def load_source(path: str, overrides: Sequence[str] = (), *, text: Optional[str 
     return document.to_source(root, source.name, uses)
 
 
+def module_library(path: str) -> Optional[list[str]]:
+    """The modules a file of modules only defines (after its own bases), checked; None for any other file.
+
+    Such a file is a base for specs to extend, not a model: ``validate`` says so rather than asking
+    for a name and blocks. Raises a located :class:`SpecError` for a bad definition.
+    """
+    source = read_source(path)
+    if not isinstance(source.data, dict):
+        return None
+    root = _resolve(document.from_source(source), _folder(path), [_real(path)] if path != "-" else [])
+    if not root.is_map or "modules" not in root.data or set(root.data) - {"modules", "description", "$schema"}:
+        return None
+    from .modules import inline_modules
+
+    inline_modules(root)  # checks every definition
+    return list(root.data["modules"].data)
+
+
 def _parse(path: str, text: str | bytes, as_json: Optional[bool]) -> Source:
     if as_json is None:
         suffix = Path(path).suffix.lower()

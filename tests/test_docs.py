@@ -264,3 +264,46 @@ def test_readme_lists_every_block_type():
     start = readme.index("## Spec format")
     listed = set(re.findall(r"`(\w+)`", readme[start:readme.index("### Choices", start)]))
     assert sorted(set(block_types()) - listed) == []
+
+
+# --------------------------------------------------------------------------- docs/experiments.md
+
+EXPERIMENTS_DOC = ROOT / "docs" / "experiments.md"
+FILE_LINE = re.compile(r"^# file: (\S+)$", re.M)
+FILE_ERROR = re.compile(r"^# (\S+:\d+:\d+: error: .*)$", re.M)
+
+
+def _experiment_files() -> dict[str, str]:
+    blocks = re.findall(r"^```yaml\n(.*?)^```", EXPERIMENTS_DOC.read_text(encoding="utf-8"), re.M | re.S)
+    files = {}
+    for text in blocks:
+        match = FILE_LINE.match(text)
+        if match:
+            files[match.group(1)] = text
+    return files
+
+
+def test_experiments_doc_examples_are_files_that_validate_or_fail_as_they_say(tmp_path):
+    files = _experiment_files()
+    assert len(files) >= 5
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for name, text in files.items():
+        expected = FILE_ERROR.findall(text)
+        if not expected:
+            modelspec.load(tmp_path / name)
+            continue
+        with pytest.raises(modelspec.SpecError) as info:
+            modelspec.load(tmp_path / name)
+        from modelspec.errors import render
+
+        got = [render(p).replace(f"{tmp_path}/", "") for p in info.value.problems]
+        assert got == expected, name
+
+
+def test_experiments_doc_layer_names_of_module_uses():
+    text = _experiment_files()["fire.yaml"]
+    names = [n.name for n in modelspec.analyze(modelspec.loads(text)).nodes]
+    for name in ("fire2_squeeze", "fire3_1_squeeze", "fire3_2_squeeze"):
+        assert name in names
+    assert "`fire2_squeeze`" in EXPERIMENTS_DOC.read_text(encoding="utf-8")
