@@ -1102,6 +1102,122 @@ def bench_plot(s: Settings) -> list[Row]:
                  "pairs": len(pairs), "ratios": [round(r, 4) for r in ratios], "limit": 1 / 15})]
 
 
+# --------------------------------------------------------------------------- training with modelspec fit
+
+
+DIGITS_SPEC = SPECS / "digits_cnn.yaml"
+
+
+def hand_digits_cnn():
+    """specs/digits_cnn.yaml written by hand in Keras, compiled as its training section says."""
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(x)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Conv2D(64, 3, padding="same", activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(0.2)(x)
+    outputs = keras.layers.Dense(10, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    schedule = keras.optimizers.schedules.CosineDecay(0.0005, decay_steps=1350, warmup_steps=90,
+                                                      warmup_target=0.005)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def write_digit_folder(root: Path, per_class: int) -> None:
+    """Ten class folders of random 8x8 grayscale PNGs (examples/digits' writer): the pipeline's work,
+    not the images' content, is what a step costs."""
+    import numpy as np
+
+    loader = importlib.util.spec_from_file_location("write_digits", ROOT / "examples" / "digits" / "write_digits.py")
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    rng = np.random.default_rng(0)
+    for label in range(10):
+        (root / str(label)).mkdir(parents=True)
+        for i in range(per_class):
+            (root / str(label) / f"{i:04d}.png").write_bytes(module.png_bytes(rng.integers(0, 256, (8, 8)).tolist()))
+
+
+def bench_fit(s: Settings) -> list[Row]:
+    """A training step of ``modelspec fit specs/digits_cnn.yaml`` (the model and the tf.data pipeline the
+    command builds: modelspec.fit.datasets and modelspec.trainer.build_model, trained by model.fit)
+    against ``model.compile`` + ``model.fit`` of the same network written by hand, on the same pipeline.
+
+    A pair is one epoch of each (in alternating order), the same weights on both sides; each epoch's
+    step time is the median gap between Keras' batch-end callbacks, past the first steps. The row is
+    the median of the pairs' ratios.
+    """
+    import keras
+    import numpy as np
+
+    import modelspec
+    from modelspec.fit import datasets, inspect_folder
+    from modelspec.trainer import build_model
+
+    class StepTimes(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.ends = [time.perf_counter()]
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.ends.append(time.perf_counter())
+
+        def step(self) -> float:
+            gaps = np.diff(self.ends)[1:]  # past the epoch's first step (iterator start-up)
+            return float(np.median(gaps))
+
+    pairs = s.train_pairs
+    per_class = 18 if s.mode == "dry-run" else 180  # 1,800 images, as many as scikit-learn's digits
+    with tempfile.TemporaryDirectory() as tmp:
+        write_digit_folder(Path(tmp) / "digits", per_class)
+        keras.backend.clear_session()
+        gc.collect()
+        spec, graph = modelspec.check(str(DIGITS_SPEC))
+        folder = inspect_folder(str(Path(tmp) / "digits"), spec, graph)
+        train, _ = datasets(folder, spec.training.batch_size, 0.2, 1337)
+        ours, theirs = build_model(spec, graph), hand_digits_cnn()
+        if ours.count_params() != theirs.count_params():
+            raise BenchmarkError(f"digits_cnn: modelspec {ours.count_params():,} params, hand-written "
+                                 f"{theirs.count_params():,}")
+        ours.set_weights(theirs.get_weights())
+        log(f"fit: {DIGITS_SPEC.relative_to(ROOT)}, {len(train)} steps an epoch, {pairs} epoch pair(s)")
+        timer = StepTimes()
+        for model in (ours, theirs):  # trace the training function on both sides first
+            model.fit(train, epochs=1, verbose=0)
+
+        def epoch(model) -> float:
+            model.fit(train, epochs=1, verbose=0, callbacks=[timer], shuffle=False)
+            return timer.step()
+
+        ms_times, hand_times, ratios = [], [], []
+        for i in range(pairs):
+            if i % 2 == 0:
+                a, b = epoch(ours), epoch(theirs)
+            else:
+                b, a = epoch(theirs), epoch(ours)
+            ms_times.append(a)
+            hand_times.append(b)
+            ratios.append(a / b)
+        steps = len(train)
+    ratio = median(ratios)
+    del ours, theirs
+    keras.backend.clear_session()
+    gc.collect()
+    return [Row("fit_train_step", "modelspec fit digits_cnn training step vs hand-written compile + fit",
+                median(ms_times), "s", "0.95 <= ratio <= 1.05", ratio, 0.95 <= ratio <= 1.05,
+                {"modelspec_fit_s": median(ms_times), "hand_written_s": median(hand_times), "pairs": pairs,
+                 "ratios": [round(r, 4) for r in ratios], "steps_per_epoch": steps,
+                 "spec": str(DIGITS_SPEC.relative_to(ROOT)), "images": 10 * per_class, "batch": 32,
+                 "pipeline": "keras.utils.image_dataset_from_directory, shuffled, prefetched (modelspec.fit.datasets)",
+                 "same_weights": True, "optimizer": "Adam(CosineDecay with warm-up)",
+                 "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]})]
+
+
 # --------------------------------------------------------------------------- main
 
 GROUPS: dict[str, tuple[Callable[[Settings], list[Row]], tuple[str, ...]]] = {
@@ -1121,6 +1237,7 @@ GROUPS: dict[str, tuple[Callable[[Settings], list[Row]], tuple[str, ...]]] = {
                              ("runtime_train_step_mobilenet_v2", "runtime_inference_mobilenet_v2")),
     "runtime_efficientnet_b0": (bench_runtime_efficientnet_b0,
                                 ("runtime_train_step_efficientnet_b0", "runtime_inference_efficientnet_b0")),
+    "fit": (bench_fit, ("fit_train_step",)),
 }
 LABELS = {
     "check_time": "check latency (vs import tensorflow)", "check_memory": "check peak memory",
@@ -1141,6 +1258,7 @@ LABELS = {
     "runtime_inference_mobilenet_v2": "MobileNetV2 inference batch",
     "runtime_train_step_efficientnet_b0": "EfficientNetB0 training step",
     "runtime_inference_efficientnet_b0": "EfficientNetB0 inference batch",
+    "fit_train_step": "modelspec fit training step vs hand-written compile + fit",
 }
 
 
