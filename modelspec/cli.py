@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
                             "print its summary and save it atomically.")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("-o", "--output", metavar="OUT.keras", help="where to save (default: NAME.keras)")
+    p.add_argument("--verbose", action="store_true", help="also show TensorFlow's start-up lines (hidden by default)")
     p.add_argument("--weights", metavar="FILE", help="load the weights of a .keras / .weights.h5 file of the same "
                    "architecture (layers paired by position)")
     p.set_defaults(run=_build)
@@ -258,7 +259,11 @@ def _build(args) -> int:
     if out.suffix != ".keras":
         raise UsageError(out, "the output file must end in .keras")
     _check_writable(out)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not args.verbose:  # --verbose: everything TensorFlow says, at its own log level
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .quiet import tensorflow_loaded
+
+    tensorflow_loaded(verbose=args.verbose)  # its known start-up lines held back, everything else shown
     from .trainer import build_model
 
     model = build_model(spec, graph, weights=args.weights)  # compiled when the spec has a training section

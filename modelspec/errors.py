@@ -108,6 +108,34 @@ def render(problem: Problem) -> str:
     return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+_TOKEN = r'"(?:[^"\\]|\\.)*"?|\'(?:[^\']|\'\')*\'?|[\[{]|(?:[^\s,\[\]{}#:]|:(?=\S))+'
+
+
+def render_context(problem: Problem, text: "str | None") -> str:
+    """The one-line form, then the offending line of ``text`` (the spec file) with a caret under the
+    column, as rustc and ruff show it; just the one line when the line cannot be shown::
+
+        specs/x.yaml:7:26: error: blocks[2].filters: must be greater than 0
+          |
+        7 |   - {type: vgg, filters: 0, convs: 2}
+          |                          ^
+    """
+    first = render(problem)
+    lines = text.splitlines() if text is not None else []
+    if problem.line is None or not 1 <= problem.line <= len(lines):
+        return first
+    source = _LINE_BREAKS.sub(" ", lines[problem.line - 1].replace("\t", " "))
+    column = min(max((problem.column or 1) - 1, 0), len(source))
+    token = re.compile(_TOKEN).match(source, column)  # compiled here, not on validate's import path
+    width = max(1, len(token.group().rstrip()) if token else 1)
+    if token and not problem.at_key and source[token.end():].lstrip().startswith(":"):
+        width = 1  # a mapping that starts with a key (a missing field): mark where it starts, not the key
+    number = str(problem.line)
+    gutter = " " * len(number)
+    return "\n".join([first, f"{gutter} |", f"{number} | {source}".rstrip(),
+                      f"{gutter} | {' ' * column}{'^' * width}"])
+
+
 def _github_escape(text: str, *, prop: bool = False) -> str:
     """GitHub Actions' escaping of a workflow command's message (and, with ``prop``, of a property)."""
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
