@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     reading.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                          help="override one value of the spec, read as YAML (repeatable): input.shape=[64,64,3], "
                          "blocks.NAME.filters=128, blocks[2].filters=128, defaults.activation=gelu")
+    reading.add_argument("--context", action="store_true",
+                         help="show each error's spec line with a caret under the column (the default when "
+                         "standard error is a terminal)")
 
     p = commands.add_parser("validate", parents=[reading], help="check spec files; no TensorFlow",
                             description="Parse, validate and infer every shape; print 'ok: PATH (N params)'.")
@@ -171,9 +174,35 @@ def _check(args, path: str, *, expect: bool = True):
     return check(path, _budget(args), overrides=args.overrides, expect=expect)
 
 
-def _report(error: SpecError) -> None:
+def _report(error: SpecError, args=None) -> None:
+    """Every problem on stderr: one line each, or with its spec line and a caret (``--context``, a terminal)."""
+    context = getattr(args, "context", False)
+    if not context:
+        try:
+            context = sys.stderr is not None and sys.stderr.isatty()
+        except (OSError, ValueError):
+            context = False
+    if not context:
+        for problem in error.problems:
+            _error(render(problem))
+        return
+    from .errors import render_context
+
+    texts: dict[str, Optional[str]] = {}
     for problem in error.problems:
-        _error(render(problem))
+        if problem.file not in texts:
+            texts[problem.file] = _read_text(problem.file)
+        _error(render_context(problem, texts[problem.file]))
+
+
+def _read_text(path: Optional[str]) -> Optional[str]:
+    """A spec file's text for showing its lines, or None (standard input, an override, an unreadable file)."""
+    if not path or path == "-" or path.startswith("<"):
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _validate(args) -> int:
@@ -189,7 +218,7 @@ def _validate(args) -> int:
                 continue
             status = max(status, EXIT_INVALID)
             if args.format == "text":
-                _report(e)
+                _report(e, args)
             problems += e.problems
         except UsageError as e:
             status = EXIT_USAGE
@@ -246,7 +275,7 @@ def _diff(args) -> int:
         try:
             sides.append((path, *_check(args, path, expect=False)))
         except SpecError as e:  # a spec that cannot be compared is trouble (2), as for diff(1); 1 means "differ"
-            _report(e)
+            _report(e, args)
             return EXIT_USAGE
     result = architecture_diff(*sides)
     _emit(render_json(result) if args.json else render_text(result), end="")
@@ -390,7 +419,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return args.run(args)
     except SpecError as e:
-        _report(e)
+        _report(e, args)
         return EXIT_INVALID
     except UsageError as e:
         _error(str(e))
