@@ -194,6 +194,9 @@ def run(args, spec: ModelSpec, graph: Graph) -> int:
     training = spec.training
     epochs = args.epochs or training.epochs
     batch_size = args.batch_size or training.batch_size
+    from .backend import require_tensorflow
+
+    require_tensorflow("training a model")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from .distribute import get_strategy, is_chief

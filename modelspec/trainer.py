@@ -82,8 +82,11 @@ def build_model(spec: ModelSpec, graph: Graph, *, strategy: Any = None, weights:
     every variable is created under its scope. ``weights`` is a ``.keras`` or ``.weights.h5``
     file of the same architecture (see :mod:`modelspec.weights`).
     """
+    from .backend import require_tensorflow
     from .compiler import graph_to_model
     from .distribute import fit_ready, get_strategy
+
+    require_tensorflow()
 
     training = spec.training
     if strategy is None and training is not None:
