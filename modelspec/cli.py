@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
                             description="Print every layer's output shape, params and MACs; no TensorFlow.")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--textconv", action="store_true",
+                   help="for git's diff textconv: an invalid spec prints its error lines as the text, exit 0")
     p.set_defaults(run=_summary)
 
     p = commands.add_parser("build", parents=[reading], help="compile to a Keras model and save it",
@@ -253,8 +255,23 @@ def _module_library(args, path: str) -> Optional[list[str]]:
 def _summary(args) -> int:
     from .summary import render_json, render_text
 
-    spec, graph = _check(args, args.spec, expect=False)
+    try:
+        spec, graph = _check(args, args.spec, expect=False)
+    except SpecError as e:
+        if not args.textconv:
+            raise
+        # git diff shows this text in place of the file: an invalid version still diffs, and says why
+        from dataclasses import replace
+
+        lines = [render(replace(p, file="line") if p.file == args.spec else p) for p in e.problems]
+        _emit("\n".join(["(not a valid spec)"] + lines))
+        return EXIT_OK
     data = graph.summary(spec.name)
+    if args.textconv and not args.json:
+        from .summary import TEXTCONV_WIDTHS
+
+        _emit(render_text(data, TEXTCONV_WIDTHS))
+        return EXIT_OK
     _emit(render_json(data) if args.json else render_text(data))
     return EXIT_OK
 

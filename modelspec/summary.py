@@ -16,12 +16,16 @@ def _count(value: Optional[int]) -> str:
     return "?" if value is None else f"{value:,}"
 
 
-def render_text(summary: dict) -> str:
+TEXTCONV_WIDTHS = (32, 22, 18, 13, 17, 24)  # wide enough that most edits do not re-align the whole table
+
+
+def render_text(summary: dict, min_widths: tuple[int, ...] = (0, 0, 0, 0, 0, 0)) -> str:
     """A layer table grouped by block, like Keras' summary: name, class, output shape, params, MACs, connected to.
 
     Each top-level block (or copy of a repeated one) gets a row with its type, output shape and
     subtotals, its layers indented beneath it; a block that is one layer of its own name is that
-    layer's row alone. "Connected to" lists the layers (or model inputs) a layer takes, as Keras'
+    layer's row alone. ``min_widths`` (git's textconv: :data:`TEXTCONV_WIDTHS`) keeps columns from
+    re-aligning when one name grows. "Connected to" lists the layers (or model inputs) a layer takes, as Keras'
     ``model.summary()`` does for functional models. Totals close the table.
     """
     head = ("Layer", "Class", "Output shape", "Params", "MACs", "Connected to")
@@ -42,7 +46,7 @@ def render_text(summary: dict) -> str:
         groups.append((None, [(r["name"], r["class"], _shape(r["output_shape"]), _count(r["params"]),
                                _count(r["macs"]), ", ".join(r["inputs"])) for r in members]))
     every = [head] + [row for header, rows in groups for row in ([header] if header else []) + rows]
-    widths = [max(len(row[i]) for row in every) for i in range(len(head))]
+    widths = [max([min_widths[i]] + [len(row[i]) for row in every]) for i in range(len(head))]
     line = "  ".join("-" * w for w in widths)
 
     def fmt(row):
