@@ -398,3 +398,32 @@ def test_float32_and_no_training_section():
     assert not model.compiled
     model = _build("optimizer: adam\nloss: mean_squared_error\njit_compile: true")
     assert model.compiled and model.jit_compile is True and model.dtype_policy.name == "float32"
+
+
+def test_extends_and_set_reach_the_section(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text(spec_text("optimizer: {class: sgd, learning_rate: 0.1}\nloss: sparse_categorical_crossentropy\n"
+                              "epochs: 10"))
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: base.yaml\ntraining:\n  optimizer: {momentum: 0.9}\n  epochs: 3\n")
+    spec, _ = modelspec.check(str(child), overrides=["training.optimizer.learning_rate=0.01",
+                                                     "training.precision=mixed_bfloat16"])
+    training = spec.training
+    assert training.optimizer.keras_arguments() == {"learning_rate": 0.01, "momentum": 0.9}
+    assert (training.epochs, training.precision, _name(training.loss)) == (3, "mixed_bfloat16",
+                                                                           "sparse_categorical_crossentropy")
+    with pytest.raises(SpecError) as info:
+        modelspec.check(str(child), overrides=["training.optimizer.momentun=0.5"])
+    assert "training.optimizer.momentun: unknown field 'momentun'; did you mean 'momentum'?" in str(info.value)
+
+
+@pytest.mark.parametrize("strategy", ["default", "mirrored", "multi-worker", None])
+def test_strategy_field(strategy):
+    text = "optimizer: sgd\nloss: mean_squared_error" + (f"\nstrategy: {strategy}" if strategy else "")
+    assert modelspec.loads(spec_text(text)).training.strategy == strategy
+
+
+def test_unknown_strategy():
+    assert errors("optimizer: sgd\nloss: mean_squared_error\nstrategy: mirror") == [
+        f"{L}:9:13: error: training.strategy: unknown strategy 'mirror'; did you mean 'mirrored'? (one of: default, "
+        "mirrored, multi-worker)"]
