@@ -1102,6 +1102,82 @@ def bench_plot(s: Settings) -> list[Row]:
                  "pairs": len(pairs), "ratios": [round(r, 4) for r in ratios], "limit": 1 / 15})]
 
 
+# --------------------------------------------------------------------------- experiment configs
+
+
+def write_experiments(directory: Path, count: int) -> tuple[list[str], list[str]]:
+    """``count`` children of specs/resnet50.yaml (each patches a few fields and sets its own input
+    size), and each child's ``modelspec expand`` output: the same specs with nothing to resolve."""
+    base = directory / "resnet50.yaml"
+    shutil.copy(RESNET50_SPEC, base)
+    children, expanded = [], []
+    for i in range(count):
+        child = directory / f"child_{i:04d}.yaml"
+        child.write_text(f"extends: resnet50.yaml\nname: child_{i}\ninput: {{shape: [{96 + 32 * (i % 5)}, "
+                         f"{96 + 32 * (i % 5)}, 3]}}\npatch:\n  conv1: {{filters: {32 + i % 64}}}\n"
+                         f"  predictions: {{units: {10 + i}}}\n", encoding="utf-8")
+        children.append(str(child))
+    for path in children:
+        child = run_child(modelspec_command() + ["expand", path])
+        require_ok(child, f"modelspec expand {path}")
+        out = directory / f"expanded_{Path(path).stem}.yaml"
+        out.write_text(child.stdout, encoding="utf-8")
+        expanded.append(str(out))
+    return children, expanded
+
+
+def bench_experiments(s: Settings) -> list[Row]:
+    """``validate`` of many children of one base against validating their expanded files (the base is
+    read once, and merging costs little: at most 1.5x), and ``diff`` of two ResNet-50 variants held to
+    validate's latency target (1/15 of ``import tensorflow``), in fresh processes."""
+    count = 500 if s.mode != "dry-run" else 10
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        log(f"experiments: writing {count} children of {CHECK_SPEC} and their expanded files")
+        children, expanded = write_experiments(Path(tmp), count)
+        sides = {"children": modelspec_command() + ["validate", *children],
+                 "expanded": modelspec_command() + ["validate", *expanded]}
+        if s.warm_up:
+            for argv in sides.values():
+                require_ok(run_child(argv, timeout=900), "modelspec validate")
+        times: dict[str, list[float]] = {"children": [], "expanded": []}
+        for i in range(s.batch_repeats):
+            for key in (("children", "expanded") if i % 2 == 0 else ("expanded", "children")):
+                child = run_child(sides[key], timeout=900)
+                require_ok(child, f"modelspec validate ({key})")
+                times[key].append(child.wall)
+        ratio = median(times["children"]) / median(times["expanded"])
+        rows.append(Row("experiments_validate", f"validate {count} children of one base vs their {count} "
+                        "expanded files", median(times["children"]), "s", "<= 1.5x expanded", ratio, ratio <= 1.5,
+                        {"children_s": median(times["children"]), "expanded_s": median(times["expanded"]),
+                         "files": count, "repeats": s.batch_repeats}))
+        variant = Path(tmp) / "resnet50_wide.yaml"
+        variant.write_text("extends: resnet50.yaml\nname: resnet50_wide\npatch:\n  conv3: {filters: 160}\n"
+                           "  conv4: {filters: 320}\n", encoding="utf-8")
+        diff = modelspec_command() + ["diff", str(Path(tmp) / "resnet50.yaml"), str(variant)]
+        import_tf = [sys.executable, "-c", "import tensorflow"]
+        log(f"experiments: {s.check_repeats} x (modelspec diff of two ResNet-50 variants vs import tensorflow)")
+        if s.warm_up:
+            run_child(diff)
+            require_ok(run_child(import_tf), "import tensorflow")
+        pairs = []
+        for i in range(s.check_repeats):
+            order = (diff, import_tf) if i % 2 == 0 else (import_tf, diff)
+            children_ = {id(argv): run_child(argv) for argv in order}
+            if children_[id(diff)].returncode != 1:  # the two differ: diff exits 1
+                raise BenchmarkError(f"modelspec diff exited {children_[id(diff)].returncode}")
+            require_ok(children_[id(import_tf)], "import tensorflow")
+            pairs.append((children_[id(diff)].wall, children_[id(import_tf)].wall))
+    ratios = [d / t for d, t in pairs]
+    ratio = median(ratios)
+    rows.append(Row("experiments_diff", "diff latency: modelspec diff of two ResNet-50 variants (vs import "
+                    "tensorflow)", median(d for d, _ in pairs), "s", "<= 1/15 of import time", ratio,
+                    ratio <= 1 / 15, {"diff_s": median(d for d, _ in pairs),
+                                      "import_tensorflow_s": median(t for _, t in pairs),
+                                      "ratios": [round(r, 4) for r in ratios], "limit": 1 / 15}))
+    return rows
+
+
 # --------------------------------------------------------------------------- training with modelspec fit
 
 
@@ -1226,6 +1302,7 @@ GROUPS: dict[str, tuple[Callable[[Settings], list[Row]], tuple[str, ...]]] = {
     "batch": (bench_batch, ("batch_validation",)),
     "editor": (bench_editor, ("lsp_diagnostics", "lsp_hover")),
     "plot": (bench_plot, ("plot_time",)),
+    "experiments": (bench_experiments, ("experiments_validate", "experiments_diff")),
     "scaling": (bench_scaling, ("scaling_flatness", "scaling_largest")),
     "graph_scaling": (bench_graph_scaling, ("graph_scaling_flatness", "graph_scaling_largest")),
     "build": (bench_build, ("build_vgg16", "build_resnet50")),
@@ -1259,6 +1336,8 @@ LABELS = {
     "runtime_train_step_efficientnet_b0": "EfficientNetB0 training step",
     "runtime_inference_efficientnet_b0": "EfficientNetB0 inference batch",
     "fit_train_step": "modelspec fit training step vs hand-written compile + fit",
+    "experiments_validate": "validate children of one base vs their expanded files",
+    "experiments_diff": "diff latency (vs import tensorflow)",
 }
 
 
