@@ -211,3 +211,11 @@ def test_digits_demo_reaches_95_percent(tmp_path):
     accuracy = json.loads(history.read_text())["history"]["val_accuracy"][-1]
     assert accuracy >= 0.95, result.stdout
     assert seconds < 120
+    # fit --weights starts from the trained model: one more epoch starts where the demo ended
+    again = subprocess.run([sys.executable, "-m", "modelspec", "fit", "specs/digits_cnn.yaml", "--data", str(data),
+                            "--weights", str(tmp_path / "digits_cnn.keras"), "--epochs", "1", "-o",
+                            str(tmp_path / "again.keras"), "--history", str(history), "--verbose", "0"],
+                           capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert again.returncode == 0, again.stderr
+    # (from fresh weights, the first epoch reaches about 16% training accuracy)
+    assert json.loads(history.read_text())["history"]["accuracy"][0] >= 0.95
