@@ -5,7 +5,6 @@ README's digits demo reaches 95% validation accuracy.
 """
 
 import json
-import os
 import signal
 import subprocess
 import sys
