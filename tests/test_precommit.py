@@ -30,6 +30,10 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
 
 
+# the hook's environment is on its own: nothing from this process' PYTHONPATH may leak into it
+CLEAN = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def git(cwd, *args):
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
                           env={**os.environ, **GIT_ENV})
@@ -37,7 +41,7 @@ def git(cwd, *args):
 
 def pre_commit(cwd, home, *args):
     return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home)})
+                          timeout=600, env={**CLEAN, **GIT_ENV, "PRE_COMMIT_HOME": str(home)})
 
 
 @pytest.fixture
@@ -98,17 +102,18 @@ def test_the_hook_environment_has_no_tensorflow(user_repo, hooks_repo, tmp_path)
     (env,) = [p for p in home.glob("repo*/py_env-*") if p.is_dir()]
     python = env / "bin" / "python"
     found = subprocess.run([str(python), "-c", "import importlib.util as u; print(u.find_spec('tensorflow'))"],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60, env=CLEAN)
     assert found.stdout.strip() == "None", found.stdout + found.stderr
     # a real (not editable) install: the schema editors point at ships inside the package
     where = subprocess.run([str(env / "bin" / "modelspec"), "schema", "--path"], capture_output=True, text=True,
-                           timeout=60)
+                           timeout=60, env=CLEAN)
     assert where.returncode == 0 and Path(where.stdout.strip()).is_relative_to(env), where.stdout + where.stderr
     current = subprocess.run([str(env / "bin" / "modelspec"), "schema", "--check", where.stdout.strip()],
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60, env=CLEAN)
     assert current.returncode == 0, current.stdout + current.stderr
     build = subprocess.run([str(env / "bin" / "modelspec"), "build", "specs/good.yaml", "-o",
-                            str(tmp_path / "good.keras")], cwd=user_repo, capture_output=True, text=True, timeout=60)
+                            str(tmp_path / "good.keras")], cwd=user_repo, capture_output=True, text=True, timeout=60,
+                           env=CLEAN)
     assert build.returncode == 2, build.stdout + build.stderr
     assert build.stderr.strip() == ('modelspec: error: building a Keras model needs TensorFlow, which is not '
                                     'installed; install it with: pip install "modelspec[tensorflow]"')
