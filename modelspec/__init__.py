@@ -14,7 +14,7 @@ from typing import Sequence, Union
 __version__ = "0.1.0"
 
 from .analysis import analyze, check  # noqa: E402
-from .analysis import gc_paused as _gc_paused  # noqa: E402
+from .analysis import gc_paused  # noqa: E402
 from .errors import InternalError, Problem, SpecError  # noqa: E402
 from .graph import Budget, Graph  # noqa: E402
 from .loader import UsageError, parse_text  # noqa: E402

@@ -348,9 +348,8 @@ def check(path: str, budget: Budget = Budget(), *, overrides: Sequence[str] = ()
     suffix). ``expect``: hold the model to the spec's ``expect`` figures
     (the views, ``summary`` and ``diff``, show a model that misses them instead).
     """
-    with gc_paused():
-        spec = parse_spec(load_source(path, overrides, text=text, as_json=as_json))
-        graph = analyze(spec, budget)
+    spec = parse_spec(load_source(path, overrides, text=text, as_json=as_json))
+    graph = analyze(spec, budget)
     if expect and spec.expect is not None:
         from .expect import check_expect
 
@@ -366,7 +365,10 @@ def gc_paused() -> Iterator[None]:
     stay alive until the end; the collector's repeated full passes over them
     made the time per block grow with the spec's size (1.25x per block at
     10,000 blocks), and pausing it keeps the check linear. The previous state
-    is restored, also after an error.
+    is restored, also after an error. The console script uses it around each
+    check; library calls (:func:`check`, ``modelspec.load``) leave the collector
+    alone, since it belongs to the whole process: a program checking very large
+    specs may wrap its calls in it.
     """
     enabled = gc.isenabled()
     gc.disable()

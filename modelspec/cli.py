@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -99,28 +100,6 @@ def _parser() -> argparse.ArgumentParser:
                    help="layers: every layer in a box per block (default); blocks: one box per block")
     p.set_defaults(run=_plot)
 
-    p = commands.add_parser("expand", parents=[reading], help="print the fully resolved spec as YAML",
-                            description="Merge bases, apply patches, inserts and --set, inline modules and make "
-                            "every default explicit; print the result, which builds to the same model.")
-    p.add_argument("spec", metavar="SPEC")
-    p.set_defaults(run=_expand)
-
-    p = commands.add_parser("diff", parents=[reading], help="architecture diff of two specs; no TensorFlow",
-                            description="Blocks and layers added, removed, renamed or changed, output shapes, "
-                            "params and MACs. Exit 0: the same architecture; 1: they differ; 2: a file cannot be "
-                            "read or is not a valid spec.")
-    p.add_argument("old", metavar="A")
-    p.add_argument("new", metavar="B")
-    p.add_argument("--json", action="store_true", help="print the diff as JSON")
-    p.set_defaults(run=_diff)
-
-    p = commands.add_parser("lsp", help="language server for editors, over stdio (needs the 'lsp' extra)",
-                            description="Run the language server on stdin/stdout: live diagnostics from the whole "
-                            "check, hover, completion, go to definition, inlay hints. Needs pygls: "
-                            "pip install \"modelspec[lsp]\".")
-    p.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default and only transport)")
-    p.set_defaults(run=_lsp)
-
     p = commands.add_parser("fit", parents=[reading], help="train on a folder of images (one sub-folder per class)",
                             description="Build and compile the model from its 'training' section, train it on "
                             "DIR (keras.utils.image_dataset_from_directory) and save it atomically.")
@@ -141,6 +120,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                    help="Keras' fit verbosity: 1 progress bar (default), 2 a line per epoch, 0 none")
     p.set_defaults(run=_fit)
+
+    p = commands.add_parser("lsp", help="language server for editors, over stdio (needs the 'lsp' extra)",
+                            description="Run the language server on stdin/stdout: live diagnostics from the whole "
+                            "check, hover, completion, go to definition, inlay hints. Needs pygls: "
+                            "pip install \"modelspec[lsp]\".")
+    p.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default and only transport)")
+    p.set_defaults(run=_lsp)
+
+    p = commands.add_parser("expand", parents=[reading], help="print the fully resolved spec as YAML",
+                            description="Merge bases, apply patches, inserts and --set, inline modules and make "
+                            "every default explicit; print the result, which builds to the same model.")
+    p.add_argument("spec", metavar="SPEC")
+    p.set_defaults(run=_expand)
+
+    p = commands.add_parser("diff", parents=[reading], help="architecture diff of two specs; no TensorFlow",
+                            description="Blocks and layers added, removed, renamed or changed, output shapes, "
+                            "params and MACs. Exit 0: the same architecture; 1: they differ; 2: a file cannot be "
+                            "read or is not a valid spec.")
+    p.add_argument("old", metavar="A")
+    p.add_argument("new", metavar="B")
+    p.add_argument("--json", action="store_true", help="print the diff as JSON")
+    p.set_defaults(run=_diff)
 
     p = commands.add_parser("export", parents=[reading], help="export a SavedModel or an ONNX file",
                             description="Build the model (with --weights if given) and export it through Keras' "
@@ -171,9 +172,10 @@ def _check(args, path: str, *, expect: bool = True):
     Every command that reads a spec goes through here: give its parser ``parents=[reading]``.
     ``expect=False`` for the views (summary, diff...), which show a model that misses its ``expect``.
     """
-    from .analysis import check
+    from .analysis import check, gc_paused
 
-    return check(path, _budget(args), overrides=args.overrides, expect=expect)
+    with gc_paused():  # the command's own process: a check allocates much and frees little until it ends
+        return check(path, _budget(args), overrides=args.overrides, expect=expect)
 
 
 def _report(error: SpecError, args=None) -> None:
@@ -314,7 +316,10 @@ def _build(args) -> int:
 
     model = build_model(spec, graph, weights=args.weights)  # compiled when the spec has a training section
     model.summary(print_fn=lambda text, **_: _emit(text, end=""))  # plain text, through _emit
-    _write_atomically(out, model.save)
+    from .compiler import recursion_room
+
+    with recursion_room(len(graph.nodes)):  # Keras' save walks the graph recursively too
+        _write_atomically(out, model.save)
     _emit(f"saved: {out} ({model.count_params():,} params)")
     return EXIT_OK
 
@@ -331,6 +336,13 @@ def _plot(args) -> int:
     return EXIT_OK
 
 
+def _fit(args) -> int:
+    spec, graph = _check(args, args.spec)  # every spec error surfaces before TensorFlow loads
+    from .fit import run
+
+    return run(args, spec, graph)
+
+
 def _lsp(args) -> int:
     try:
         from .lsp import serve
@@ -341,13 +353,6 @@ def _lsp(args) -> int:
                          'pip install "modelspec[lsp]"') from None
     serve()
     return EXIT_OK
-
-
-def _fit(args) -> int:
-    spec, graph = _check(args, args.spec)  # every spec error surfaces before TensorFlow loads
-    from .fit import run
-
-    return run(args, spec, graph)
 
 
 def _export(args) -> int:
@@ -403,6 +408,30 @@ def _check_writable(out: Path) -> None:
         raise UsageError(out, f"no such directory: {out.parent}")
 
 
+def _new_file_mode(out: Path) -> int:
+    """The permission bits the written file gets: those of the file it replaces, else a new file's
+    (0o666 less the umask, as ``open`` would give it)."""
+    try:
+        return stat.S_IMODE(out.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where Linux tells it (``/proc/self/status``);
+    elsewhere set and restored at once, as nothing else in this process runs meanwhile."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
 def _write_atomically(out: Path, write: Callable[[str], object]) -> None:
     """Write through a temporary file beside ``out`` and rename it into place.
 
@@ -418,9 +447,7 @@ def _write_atomically(out: Path, write: Callable[[str], object]) -> None:
         raise UsageError(out, f"cannot write: {e.strerror or e}") from None
     os.close(fd)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
+        os.chmod(tmp, _new_file_mode(out))  # mkstemp makes it private
         write(tmp)
         os.replace(tmp, out)
     except BaseException as e:

@@ -6,8 +6,9 @@ the validate / summary / schema path. ``modelspec.build`` is the public entry.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from typing import Optional
+from typing import Iterator, Optional
 
 from .errors import InternalError
 from .graph import Graph, input_node
@@ -27,12 +28,32 @@ def graph_to_model(graph: Graph, name: str, *, output_dtype: Optional[str] = Non
     require_tensorflow()
     import keras
 
-    # Keras maps a functional graph recursively, a frame or two per layer of depth (more when
-    # saving), and TensorFlow sets the recursion limit to 3,000 on import: make room for the
-    # deepest graph the layer budget admits.
-    needed = 4 * len(graph.nodes) + 1000
-    if sys.getrecursionlimit() < needed:
+    with recursion_room(len(graph.nodes)):
+        return _graph_to_model(graph, name, output_dtype)
+
+
+@contextlib.contextmanager
+def recursion_room(layers: int) -> Iterator[None]:
+    """Room on the stack for Keras to walk (build, save, load) a functional graph of ``layers`` layers.
+
+    Keras maps a functional graph recursively, a frame or two per layer of depth (more when saving),
+    and TensorFlow sets the recursion limit to 3,000 on import. The limit is raised while inside and
+    put back on the way out, so a library call leaves the process's limit as it found it; the
+    command line also saves and loads the model inside it.
+    """
+    needed = 4 * layers + 1000
+    before = sys.getrecursionlimit()
+    if before < needed:
         sys.setrecursionlimit(needed)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def _graph_to_model(graph: Graph, name: str, output_dtype: Optional[str]):
+    import keras
+
     tensors = {}
     for k, (input_name, shape) in enumerate(graph.inputs.items()):
         tensors[input_node(k)] = keras.Input(shape=shape, name=graph.input_layer_name(input_name))

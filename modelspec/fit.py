@@ -226,7 +226,10 @@ def run(args, spec: ModelSpec, graph: Graph) -> int:
     digest = weights_digest(model)
     _emit(summary_line(spec.name, history, seconds, digest))
     if is_chief(strategy):
-        _write_atomically(out, model.save)
+        from .compiler import recursion_room
+
+        with recursion_room(len(model.layers)):  # Keras' save walks the graph recursively
+            _write_atomically(out, model.save)
         _emit(f"saved: {out} ({model.count_params():,} params)")
         if args.history:
             record = {"model": spec.name, "epochs": [e + 1 for e in result.epoch], "history": history,
