@@ -92,6 +92,9 @@ class Analysis:
             self.problems = e.problems
         except UsageError as e:  # a base file (extends) that cannot be read
             self.problems = [Problem(f"{e.path}: {e.message}", self._extends_path(), path)]
+        except Exception as e:  # a modelspec bug: say so in the editor rather than go quiet
+            self.problems = [Problem(f"modelspec: internal error (please report it): {type(e).__name__}: {e}",
+                                     (), path, 1, 1)]
 
     # ------------------------------------------------------------------ the buffer's own parse
 
@@ -314,6 +317,8 @@ class Analysis:
         if found is None:
             return None
         path, value = found
+        if not path or not isinstance(source.data, dict):
+            return None
         if path[:1] == ("extends",) and isinstance(value, str):
             target = (Path(self.path).parent / value).resolve()
             return Target(str(target), ((0, 0), (0, 0))) if target.is_file() else None
