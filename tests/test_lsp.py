@@ -115,7 +115,7 @@ def test_shape_error_is_published_as_typed_and_cleared_when_fixed(server, tmp_pa
 
 @pytest.mark.parametrize("old, new, says", [
     ("blocks:\n", "blocks:\n  - {type: conv, filters: [\n", "invalid YAML"),  # half-typed
-    ("units: 4096", "units: 40960000", "the model would have more than 1,000,000,000 parameters"),  # budget
+    ("units: 4096", "units: 40960000", "--max-params"),  # over the parameter budget
 ])
 def test_syntax_and_budget_problems_are_diagnostics(server, tmp_path, capsys, old, new, says):
     doc = Doc(server, tmp_path / "v.yaml", (SPECS / "vgg16.yaml").read_text())
