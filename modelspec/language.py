@@ -35,12 +35,6 @@ Range = tuple[Position, Position]
 
 
 @dataclass(frozen=True)
-class Diagnostic:
-    range: Range
-    message: str  # "SPEC.PATH: message", as the command line says it
-
-
-@dataclass(frozen=True)
 class Item:
     """A completion item: what to insert, its kind (``field`` or ``type``), a one-line detail and docs."""
 
@@ -57,6 +51,13 @@ class Target:
 
     path: str
     range: Range
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    range: Range
+    message: str  # "SPEC.PATH: message", as the command line says it
+    elsewhere: Optional[Target] = None  # where a problem in another file (a base) really is
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,17 @@ class Analysis:
         out = []
         for p in self.problems:
             message = f"{format_path(p.path)}: {p.message}"
+            elsewhere = None
             if p.file not in (None, self.path) and not _same_file(p.file, self.path):
                 # a problem in a base file: shown at this file's `extends`, saying where it is
                 message = f"{p.file}:{p.line}:{p.column}: {message}"
                 line, column = self._locate(("extends",)) or (1, 1)
+                if p.line is not None and not p.file.startswith("<"):
+                    start = (p.line - 1, (p.column or 1) - 1)
+                    elsewhere = Target(p.file, (start, (start[0], start[1] + 1)))
             else:
                 line, column = p.line or 1, p.column or 1
-            out.append(Diagnostic(self.token_range(line - 1, column - 1), message))
+            out.append(Diagnostic(self.token_range(line - 1, column - 1), message, elsewhere))
         return out
 
     def _locate(self, path: SpecPath) -> Optional[tuple[int, int]]:

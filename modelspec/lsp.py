@@ -17,7 +17,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from . import __version__
-from .language import Analysis, Item, Range
+from .language import Analysis, Diagnostic, Item, Range
 
 COMPLETION_KINDS = {"field": lsp.CompletionItemKind.Property, "type": lsp.CompletionItemKind.Class}
 
@@ -47,9 +47,19 @@ class SpecServer(LanguageServer):
     def publish(self, uri: str) -> None:
         analysis = self.analysis(uri)
         diagnostics = [lsp.Diagnostic(range=_range(d.range), message=d.message, severity=lsp.DiagnosticSeverity.Error,
-                                      source="modelspec") for d in analysis.diagnostics()]
+                                      source="modelspec", related_information=_related(d))
+                       for d in analysis.diagnostics()]
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=uri, diagnostics=diagnostics, version=self.workspace.get_text_document(uri).version))
+
+
+def _related(d: Diagnostic) -> Optional[list[lsp.DiagnosticRelatedInformation]]:
+    """For a problem inside a base file: where it is there (editors link to it)."""
+    if d.elsewhere is None:
+        return None
+    return [lsp.DiagnosticRelatedInformation(
+        location=lsp.Location(uri=Path(d.elsewhere.path).resolve().as_uri(), range=_range(d.elsewhere.range)),
+        message="the problem is here, in the base file")]
 
 
 def _item(item: Item) -> lsp.CompletionItem:

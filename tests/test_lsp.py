@@ -269,3 +269,6 @@ def test_a_problem_in_a_base_file_is_shown_at_extends(server, tmp_path):
     assert d["range"]["start"] == doc.at("base.yaml")
     assert d["message"] == (f"{tmp_path / 'base.yaml'}:4:56: blocks[0].kernel_size: stem: a kernel of 300 "
                             "(valid padding) does not fit in an input of size 32")
+    (related,) = d["relatedInformation"]  # a link to the place in the base file
+    assert related["location"]["uri"] == (tmp_path / "base.yaml").as_uri()
+    assert related["location"]["range"]["start"] == {"line": 3, "character": 55}
