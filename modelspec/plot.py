@@ -184,7 +184,8 @@ def to_dot(pic: Picture) -> str:
     kinds = {e.kind for e in pic.edges}
     legend = [text for kind, text in (("skip", "red dashed: shortcut into a merge"),
                                       ("reference", "blue dashed: from an earlier block, by name")) if kind in kinds]
-    title = [pic.title] + (["  ·  ".join(legend)] if legend else [])
+    legend.append("double border: a model output")
+    title = [pic.title, "  ·  ".join(legend)]
     out = [f"digraph {_quote(pic.title.split()[0])} {{",
            f"  graph [rankdir=TB, label={_quote(*title)}, labelloc=t, fontname=Helvetica, fontsize=14, "
            "newrank=true, nodesep=0.25, ranksep=0.35];",
