@@ -211,19 +211,25 @@ class Analysis:
         if key is not None:
             path, span = key
             doc = field_doc(self.source.data, path)
+            if doc and path[-1] == "type" and path[:-1] in self.blocks:  # the block's type: its figures too
+                return f"{self._block_text(path[:-1])}\n\n---\n\n{doc}", span
             if doc:
                 return doc, span
         block = self.block_at(line)
         if block is None:
             return None
-        facts = self.facts.get(block)
-        first, last, kind = self.blocks[block]
         span = ((line, 0), (line, len(self.lines[line]) if line < len(self.lines) else 0))
+        return self._block_text(block), span
+
+    def _block_text(self, block: SpecPath) -> str:
+        """Markdown for a block of the buffer: its name and type, and the static pass's figures for it."""
+        facts = self.facts.get(block)
+        kind = self.blocks[block][2]
         if facts is None:
-            return f"**{_block_name(self.source.data, block)}** · `{kind}`\n\n(no figures: the spec has errors)", span
+            return f"**{_block_name(self.source.data, block)}** · `{kind}`\n\n(no figures: the spec has errors)"
         if kind != facts.type:  # a module use, inlined as a sequence
             facts = replace(facts, type=f"{kind}` (module)`")
-        return block_markdown(_block_name(self.source.data, block), facts), span
+        return block_markdown(_block_name(self.source.data, block), facts)
 
     def _key_at(self, line: int, character: int) -> Optional[tuple[SpecPath, Range]]:
         source = self.source

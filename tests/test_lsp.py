@@ -143,6 +143,11 @@ def test_hover_on_a_block_shows_shape_params_and_macs(server, tmp_path, capsys):
     last = doc.request("textDocument/hover", doc.at("conv5, type: bottleneck", 2))["contents"]["value"]
     assert "output shape `(7, 7, 2048)`" in last  # table 1: conv5_x, 7x7, 2048 channels
 
+    # on the block's `type` key: its figures and the type's documentation
+    on_type = doc.request("textDocument/hover", doc.at("type: bottleneck, filters: 512", 1))["contents"]["value"]
+    assert "output shape `(7, 7, 2048)`" in on_type
+    assert SCHEMA["$defs"]["BottleneckBlock"]["properties"]["type"]["description"] in on_type
+
 
 def test_hover_on_a_field_shows_its_documentation(server, tmp_path):
     doc = Doc(server, tmp_path / "inception.yaml", (SPECS / "inception_modules.yaml").read_text())

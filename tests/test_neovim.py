@@ -2,7 +2,8 @@
 
 tests/editors/nvim_diagnostics.lua opens a spec with a shape error, waits for the diagnostics
 Neovim received, then edits the unsaved buffer twice (a fix, then a bad reference) and records
-each set. The expected lines and columns are those ``modelspec validate`` prints for the same text.
+each set, and asks for a hover on the first block once the fix is in. The expected lines and columns are those
+``modelspec validate`` prints for the same text.
 """
 
 import json
@@ -50,7 +51,10 @@ def test_neovim_receives_the_diagnostics_as_the_user_types(tmp_path, capsys):
     assert out.exists(), f"Neovim wrote nothing (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
     report = json.loads(out.read_text())
     assert report["status"] == "ok", report
-    opened, fixed, typed = (step["diagnostics"] for step in report["steps"])
+    steps = {step["step"]: step for step in report["steps"]}
+    assert list(steps) == ["opened", "fixed", "hover", "typed a bad reference"], report
+    opened, fixed, typed = (steps[name]["diagnostics"] for name in ("opened", "fixed", "typed a bad reference"))
+    hover = steps["hover"]["text"]
 
     # what Neovim shows for the saved file is what `modelspec validate` says about it
     assert [(d["lnum"], d["col"], d["message"]) for d in opened] == validate(spec, capsys)
@@ -66,3 +70,6 @@ def test_neovim_receives_the_diagnostics_as_the_user_types(tmp_path, capsys):
     assert [(d["lnum"], d["col"], d["message"]) for d in typed] == validate(edited, capsys)
     assert "unknown name 'blokc1'; did you mean 'block1'?" in typed[0]["message"]
     assert spec.read_text() == SPEC
+
+    # hover on the first block: a 2x2 max pool (Keras' default pool size) halves 32x32 with 16 filters
+    assert "output shape `(16, 16, 16)`" in hover, hover

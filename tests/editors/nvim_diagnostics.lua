@@ -47,7 +47,16 @@ local col = vim.api.nvim_buf_get_lines(bufnr, line, line + 1, false)[1]:find("64
 vim.api.nvim_buf_set_text(bufnr, line, col, line, col + 2, {"2"})
 wait_for("fixed", function(n) return n == 0 end)
 
--- 3. then types a reference to a block that does not exist
+-- 3. hover on the first block, as K does
+local params = {textDocument = {uri = vim.uri_from_bufnr(bufnr)}, position = {line = 3, character = 6}}
+local replies = vim.lsp.buf_request_sync(bufnr, "textDocument/hover", params, 10000) or {}
+for _, reply in pairs(replies) do
+  if reply.result and reply.result.contents then
+    table.insert(steps, {step = "hover", text = reply.result.contents.value or ""})
+  end
+end
+
+-- 4. then types a reference to a block that does not exist
 local last = vim.api.nvim_buf_line_count(bufnr)
 vim.api.nvim_buf_set_lines(bufnr, last, last, false, {"  - {type: dense, units: 10, input: blokc1}"})
 wait_for("typed a bad reference", function(n) return n > 0 end)
