@@ -8,8 +8,9 @@ answers, from that and from the buffer's own parse:
   of the offending token);
 * :meth:`~Analysis.hover`: on a field's key, its documentation; elsewhere in a
   block, the block's output shape, parameters and MACs from the static pass;
-* :meth:`~Analysis.completion`: block types after ``type:``, else the fields the
-  enclosing block (or mapping) does not set yet, with docs and defaults;
+* :meth:`~Analysis.completion`: block types after ``type:``, a field's fixed
+  values after its key, else the fields the enclosing block (or mapping) does
+  not set yet, with docs and defaults;
 * :meth:`~Analysis.definition`: where a reference (``input: enc3``, ``inputs``,
   ``outputs``), a module use (``type: fire``) or an ``extends`` path points;
 * :meth:`~Analysis.inlay_hints`: each block's output shape at the end of its first line.
@@ -270,6 +271,9 @@ class Analysis:
         before = text[:character]
         if re.fullmatch(r"\s*(-\s+)?type:\s*[\w-]*", before) or re.search(r"[{,]\s*type:\s*[\w-]*$", before):
             return [type_item(tag) for tag in block_types()] + self._module_items()
+        value = re.fullmatch(r"\s*(?:-\s+)?([A-Za-z_][\w-]*):\s*([\w-]*)", before)
+        if value:
+            return self._value_items(line, value.group(1), before)
         if not re.fullmatch(r"\s*(-\s+)?[\w-]*", before):
             return []
         mapping = self._mapping_at(line, before)
@@ -282,6 +286,22 @@ class Analysis:
         present = set(data) if isinstance(data, dict) else set()
         present.discard("__cursor__")
         return [field_item(name, info) for name, info in model.model_fields.items() if name not in present]
+
+    def _value_items(self, line: int, key: str, before: str) -> list[Item]:
+        """The values a field takes from a fixed set (an activation, a padding, an initializer's name,
+        true/false), for the field ``key`` of the mapping at the cursor."""
+        indent = re.match(r"\s*(-\s+)?", before).group()
+        mapping = self._mapping_at(line, indent)
+        if mapping is None:
+            return []
+        path, data = mapping
+        model = model_of(self.source_with_cursor(line, indent).data, path)
+        info = model.model_fields.get(key) if model is not None else None
+        if info is None:
+            return []
+        doc = info.description or ""
+        return [Item(str(v).lower() if isinstance(v, bool) else str(v), "value", key, doc,
+                     str(v).lower() if isinstance(v, bool) else str(v)) for v in _choices(info.annotation)]
 
     def _module_items(self) -> list[Item]:
         source = self.source
@@ -413,6 +433,22 @@ def field_doc(data: Any, path: SpecPath) -> Optional[str]:
         doc = (model.__doc__ or "").strip()
         return f"**type: {_get(data, path)}** — {info.description}\n\n{doc}"
     return f"**{path[-1]}**{_default_text(info)}\n\n{info.description or ''}"
+
+
+def _choices(annotation) -> list:
+    """The fixed values an annotation allows: Literal members and, for bool, true and false."""
+    import typing
+
+    if annotation is bool:
+        return [True, False]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return [v for v in typing.get_args(annotation) if v is not None]
+    out = []
+    if origin is not None:
+        for arg in typing.get_args(annotation)[:1] if origin is typing.Annotated else typing.get_args(annotation):
+            out += [v for v in _choices(arg) if v not in out]
+    return out
 
 
 def _default_text(info) -> str:

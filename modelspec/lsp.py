@@ -19,7 +19,8 @@ from pygls.uris import to_fs_path
 from . import __version__
 from .language import Analysis, Diagnostic, Item, Range
 
-COMPLETION_KINDS = {"field": lsp.CompletionItemKind.Property, "type": lsp.CompletionItemKind.Class}
+COMPLETION_KINDS = {"field": lsp.CompletionItemKind.Property, "type": lsp.CompletionItemKind.Class,
+                    "value": lsp.CompletionItemKind.EnumMember}
 
 
 def _range(r: Range) -> lsp.Range:
@@ -81,8 +82,10 @@ def make_server() -> SpecServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: SpecServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        ls.analyses.pop(params.text_document.uri, None)  # a base file may have changed on disk
-        ls.publish(params.text_document.uri)
+        # the saved file may be another open spec's base (extends) or hold its modules: check them all again
+        ls.analyses.clear()
+        for uri in list(ls.workspace.text_documents):
+            ls.publish(uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SpecServer, params: lsp.DidCloseTextDocumentParams) -> None:

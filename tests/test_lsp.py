@@ -277,3 +277,32 @@ def test_a_problem_in_a_base_file_is_shown_at_extends(server, tmp_path):
     (related,) = d["relatedInformation"]  # a link to the place in the base file
     assert related["location"]["uri"] == (tmp_path / "base.yaml").as_uri()
     assert related["location"]["range"]["start"] == {"line": 3, "character": 55}
+
+
+def test_completion_of_a_fields_fixed_values(server, tmp_path):
+    text = ("name: t\ninput: {shape: [32, 32, 3]}\nblocks:\n  - type: conv\n    filters: 8\n    kernel_size: 3\n"
+            "    activation: \n    padding: \n    use_bias: \n")
+    doc = Doc(server, tmp_path / "v.yaml", text)
+
+    def labels(needle):
+        position = doc.at(needle, len(needle))
+        return [i["label"] for i in doc.request("textDocument/completion", position)["items"]]
+
+    activations = SCHEMA["$defs"]["ConvLayer"]["properties"]["activation"]["enum"]
+    assert labels("activation: ") == activations  # the schema's enum: Keras' activation names
+    assert labels("padding: ") == ["valid", "same"]
+    assert labels("use_bias: ") == ["true", "false"]
+
+
+def test_saving_a_base_file_checks_the_specs_that_extend_it_again(server, tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text(BASE)
+    child = Doc(server, tmp_path / "child.yaml", "extends: base.yaml\nname: child\n")
+    assert child.diagnostics == []
+    broken = BASE.replace("kernel_size: 3", "kernel_size: 300")
+    base_doc = Doc(server, base, BASE)
+    base.write_text(broken)  # the editor writes the file, then says so
+    since = server.publish_count()
+    server.notify("textDocument/didSave", {"textDocument": {"uri": base_doc.uri}})
+    (d,) = server.diagnostics(child.uri, since, timeout=30, quiet=0.3)
+    assert "a kernel of 300" in d["message"] and d["range"]["start"] == child.at("base.yaml")
