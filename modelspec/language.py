@@ -156,7 +156,8 @@ class Analysis:
         out = {}
         for path, value in _mappings(source.data, ()):
             kind = value.get("type")
-            if not isinstance(kind, str) or path[:1] not in (("blocks",), ("modules",)) or not isinstance(path[-1], int):
+            in_blocks = path[:1] in (("blocks",), ("modules",)) and isinstance(path[-1], int)
+            if not isinstance(kind, str) or not in_blocks:
                 continue
             where = source.values.get(path)
             if where is None:
@@ -379,7 +380,8 @@ class Analysis:
             if name == "input" and "input" in source.data:
                 return self._target(source.keys.get(("input",)), name)
         match = re.fullmatch(r"block(\d+)", ref)  # an unnamed top-level block's default handle
-        if match and isinstance(source.data.get("blocks"), list) and 0 < int(match.group(1)) <= len(source.data["blocks"]):
+        blocks = source.data.get("blocks")
+        if match and isinstance(blocks, list) and 0 < int(match.group(1)) <= len(blocks):
             where = source.values.get(("blocks", int(match.group(1)) - 1))
             return self._target(where, "-")
         return None

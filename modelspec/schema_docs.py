@@ -27,7 +27,8 @@ from typing import Any, Optional
 NAMED_EXAMPLES: dict[str, list] = {
     "filters": [64, 128], "units": [1000, 128], "kernel_size": [3, [1, 7]], "strides": [2, 1],
     "pool_size": [2, 3], "pool_strides": [2], "size": [2], "name": ["conv1", "stage2"], "input": ["conv1"],
-    "inputs": [["branch_a", "branch_b"], {"image": {"shape": [224, 224, 3]}, "meta": {"shape": [8]}}], "outputs": [["predictions"]], "repeat": [3], "rate": [0.5, 0.2],
+    "inputs": [["branch_a", "branch_b"], {"image": {"shape": [224, 224, 3]}, "meta": {"shape": [8]}}],
+    "outputs": [["predictions"]], "repeat": [3], "rate": [0.5, 0.2],
     "shape": [[224, 224, 3], [None, None, 3]], "target_shape": [[7, 7, 512], [-1]], "convs": [2],
     "activation": ["relu", "softmax"], "padding": ["same", 1], "axis": [-1], "epsilon": [0.001],
     "momentum": [0.99], "description": ["ResNet-50 v1, as keras.applications.ResNet50"],

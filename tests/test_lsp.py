@@ -116,8 +116,9 @@ def test_shape_error_is_published_as_typed_and_cleared_when_fixed(server, tmp_pa
 @pytest.mark.parametrize("old, new, says", [
     ("blocks:\n", "blocks:\n  - {type: conv, filters: [\n", "invalid YAML"),  # half-typed
     ("units: 4096", "units: 40960000", "--max-params"),  # over the parameter budget
+    ("blocks:\n", "expect: {params: 1000}\nblocks:\n", "expect.params: expected params 1,000, got 138,357,544"),
 ])
-def test_syntax_and_budget_problems_are_diagnostics(server, tmp_path, capsys, old, new, says):
+def test_syntax_budget_and_expect_problems_are_diagnostics(server, tmp_path, capsys, old, new, says):
     doc = Doc(server, tmp_path / "v.yaml", (SPECS / "vgg16.yaml").read_text())
     assert doc.diagnostics == []
     diagnostics = doc.edit(old, new)
@@ -306,3 +307,13 @@ def test_saving_a_base_file_checks_the_specs_that_extend_it_again(server, tmp_pa
     server.notify("textDocument/didSave", {"textDocument": {"uri": base_doc.uri}})
     (d,) = server.diagnostics(child.uri, since, timeout=30, quiet=0.3)
     assert "a kernel of 300" in d["message"] and d["range"]["start"] == child.at("base.yaml")
+
+
+def test_a_module_use_is_checked_as_typed(server, tmp_path, capsys):
+    whole = CHILD.replace("extends: base.yaml\n", "").replace("name: child", "name: child\ninput: {shape: [32, 32, 3]}")
+    doc = Doc(server, tmp_path / "child.yaml", whole)
+    assert doc.diagnostics == []
+    diagnostics = doc.edit("squeeze: 8}", "squeze: 8}")
+    assert [(d["range"]["start"]["line"] + 1, d["range"]["start"]["character"] + 1, d["message"])
+            for d in diagnostics] == validate_lines(tmp_path, doc.text, capsys)
+    assert "module 'fire' has no parameter 'squeze'; did you mean 'squeeze'?" in diagnostics[0]["message"]

@@ -161,7 +161,8 @@ def test_usage_errors(tmp_path, capsys, argv, status, message):
 
 def test_bad_spec_leaves_no_file(tmp_path, capsys):
     spec = tmp_path / "bad.yaml"
-    spec.write_text("name: bad\ninput: {shape: [8, 8, 3]}\nblocks:\n  - {type: vgg, filters: 8, convs: 2, pool_size: 9}\n")
+    spec.write_text("name: bad\ninput: {shape: [8, 8, 3]}\nblocks:\n"
+                    "  - {type: vgg, filters: 8, convs: 2, pool_size: 9}\n")
     out = tmp_path / "bad.dot"
     assert main(["plot", str(spec), "-o", str(out)]) == 1
     assert capsys.readouterr().err.startswith(f"{spec}:4:")
