@@ -93,7 +93,8 @@ class Analysis:
         except SpecError as e:
             self.problems = e.problems
         except UsageError as e:  # a base file (extends) that cannot be read
-            self.problems = [Problem(f"{e.path}: {e.message}", self._extends_path(), path)]
+            line, column = self._locate(("extends",)) or (1, 1)
+            self.problems = [Problem(f"{e.path}: {e.message}", ("extends",), path, line, column)]
         except Exception as e:  # a modelspec bug: say so in the editor rather than go quiet
             self.problems = [Problem(f"modelspec: internal error (please report it): {type(e).__name__}: {e}",
                                      (), path, 1, 1)]
@@ -109,9 +110,6 @@ class Analysis:
             return parse_text(self.text, self.path, as_json=self.path.endswith(".json"))
         except SpecError:
             return None
-
-    def _extends_path(self) -> SpecPath:
-        return ("extends",)
 
     # ------------------------------------------------------------------ diagnostics
 
@@ -358,7 +356,7 @@ class Analysis:
             return None
         if path[-1] == "type" and isinstance(source.data.get("modules"), dict) and value in source.data["modules"]:
             where = source.keys.get(("modules", value))
-            return self._target(where, value) if where else None
+            return self._target(where) if where else None
         is_reference = path[-1] == "input" or len(path) >= 2 and path[-2] in ("inputs", "outputs")
         if not is_reference:
             return None
@@ -374,19 +372,19 @@ class Analysis:
             for path in self.blocks:
                 block = _get(source.data, path)
                 if isinstance(block, dict) and block.get("name") == name:
-                    return self._target(source.values.get(path + ("name",)), name)
+                    return self._target(source.values.get(path + ("name",)))
             if isinstance(source.data.get("inputs"), dict) and name in source.data["inputs"]:
-                return self._target(source.keys.get(("inputs", name)), name)
+                return self._target(source.keys.get(("inputs", name)))
             if name == "input" and "input" in source.data:
-                return self._target(source.keys.get(("input",)), name)
+                return self._target(source.keys.get(("input",)))
         match = re.fullmatch(r"block(\d+)", ref)  # an unnamed top-level block's default handle
         blocks = source.data.get("blocks")
         if match and isinstance(blocks, list) and 0 < int(match.group(1)) <= len(blocks):
             where = source.values.get(("blocks", int(match.group(1)) - 1))
-            return self._target(where, "-")
+            return self._target(where)
         return None
 
-    def _target(self, where: Optional[tuple[int, int]], text: str) -> Optional[Target]:
+    def _target(self, where: Optional[tuple[int, int]]) -> Optional[Target]:
         if where is None:
             return None
         line, column = where[0] - 1, where[1] - 1
