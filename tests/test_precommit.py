@@ -17,6 +17,7 @@ import pytest
 from conftest import ROOT, SPECS
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+pytest.importorskip("pre_commit", reason="pre-commit is not installed (it is in the 'test' extra)")
 
 BAD = """\
 name: bad
