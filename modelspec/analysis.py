@@ -68,6 +68,7 @@ class Expander:
         self._enclosing: list[Optional[str]] = []  # names of the blocks being expanded, outermost first
         # the sequences that are uses of modules: their inner names are their own, as in a repeated block's copies
         self.module_uses = spec.source.module_uses if spec.source is not None else {}
+        self.graph.count_inputs({name: spec.input_path(name) for name in self.graph.inputs})
         for name, tensor in self.graph.input_tensors().items():
             self.scope.names[name] = Entry(tensor, spec.input_path(name), implicit_input=spec.input is not None)
             if spec.input is None:  # a named input's InputLayer has its name; no layer may take it

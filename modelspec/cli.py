@@ -24,6 +24,11 @@ from .graph import Budget
 from .loader import UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_PIPE = 128 + 13  # standard output's reader went away: the status of a process that SIGPIPE ended
+
+
+class _StdoutClosed(Exception):
+    """Standard output's reading end was closed (``modelspec summary x | head -1``)."""
 STRATEGIES = ("default", "mirrored", "multi-worker")  # modelspec.distribute's (not imported here)
 
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
@@ -48,12 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     group = budget.add_argument_group("size budgets (checked before anything is built)")
     default = Budget()
     group.add_argument("--max-params", type=_amount, default=default.max_params, metavar="N",
-                       help=f"largest parameter count accepted (default {default.max_params:,})")
+                       help=f"largest parameter count accepted (default {default.max_params:,}; suffixes "
+                       "k, M, G, T work: 25M)")
     group.add_argument("--max-layers", type=_amount, default=default.max_layers, metavar="N",
-                       help=f"largest layer count accepted (default {default.max_layers:,})")
+                       help=f"largest layer count accepted (default {default.max_layers:,}; suffixes "
+                       "k, M work: 20k)")
     group.add_argument("--max-activation-bytes", type=_amount, default=default.max_activation_bytes,
                        metavar="BYTES", help="largest float32 activation memory of one sample "
-                       f"(default {default.max_activation_bytes:,}; suffixes like 4GiB work)")
+                       f"(default {default.max_activation_bytes:,}; suffixes k, M, G, KiB, MiB, GiB work: 4GiB)")
 
     # every command that reads a spec takes these (see _check)
     reading = argparse.ArgumentParser(add_help=False, parents=[budget])
@@ -380,12 +387,13 @@ def _schema(args) -> int:
         _emit(str(path))
         return EXIT_OK
 
+    if args.check and args.output:
+        raise UsageError("schema", "give -o FILE (write the schema) or --check FILE (compare with it), not both")
     text = schema_text()
     if args.check:
-        try:
-            current = Path(args.check).read_text(encoding="utf-8")
-        except OSError as e:
-            raise UsageError(args.check, f"cannot read: {e.strerror or e}") from None
+        from .loader import read_text
+
+        current = read_text(args.check, "schema file", limit=16 * 2**20)  # as spec files are read, larger
         if current != text:
             _error(f"{args.check}: error: the schema is stale; regenerate it with "
                    f"'modelspec schema -o {args.check}'")
@@ -468,6 +476,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except UsageError as e:
         _error(str(e))
         return EXIT_USAGE
+    except _StdoutClosed:  # silently, as cat and grep end
+        return EXIT_PIPE
     except KeyboardInterrupt:
         _error("modelspec: interrupted")
         return 130
@@ -495,6 +505,11 @@ def run() -> NoReturn:
     handlers run.
     """
     status = main()
+    if status == EXIT_PIPE:  # end as cat does when its reader has gone: by SIGPIPE, silently
+        import signal
+
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
     if "keras" in sys.modules:  # build loaded Keras and its backend (TensorFlow)
         sys.exit(status)
     for stream in (sys.stdout, sys.stderr):  # None when the shell closed it (`>&-`)
@@ -517,7 +532,8 @@ def _error(line: str) -> None:
 
 
 def _emit(text: str, end: str = "\n") -> None:
-    """Write part of the command's output to stdout, now; a failed write is an I/O error (exit 2)."""
+    """Write part of the command's output to stdout, now. A closed pipe ends the command silently
+    (:data:`EXIT_PIPE`); any other failed write (a full disk) is an I/O error (exit 2)."""
     try:
         print(text, end=end, flush=True)
     except OSError as e:  # `modelspec summary x | head`, a full disk...
@@ -527,8 +543,9 @@ def _emit(text: str, end: str = "\n") -> None:
             os.close(devnull)
         except (OSError, ValueError):  # stdout is not a real file (captured in a test, say)
             pass
-        why = "broken pipe (the reading end was closed)" if isinstance(e, BrokenPipeError) else e.strerror or str(e)
-        raise UsageError("<stdout>", f"cannot write: {why}") from None
+        if isinstance(e, BrokenPipeError):
+            raise _StdoutClosed() from None
+        raise UsageError("<stdout>", f"cannot write: {e.strerror or e}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

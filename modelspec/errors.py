@@ -101,11 +101,15 @@ class InternalError(Exception):
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def _one_line(text: str) -> str:
+    """Control characters and line breaks escaped (``\\n``), so an error stays one line."""
+    return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def render(problem: Problem) -> str:
     """The contract's one-line form of a problem (control characters escaped: always one line)."""
     where = f"{problem.file or '<spec>'}:{problem.line or 1}:{problem.column or 1}"
-    text = f"{where}: error: {format_path(problem.path)}: {problem.message}"
-    return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return _one_line(f"{where}: error: {format_path(problem.path)}: {problem.message}")
 
 
 _TOKEN = r'"(?:[^"\\]|\\.)*"?|\'(?:[^\']|\'\')*\'?|[\[{]|(?:[^\s,\[\]{}#:]|:(?=\S))+'
@@ -174,5 +178,5 @@ class UsageError(Exception):
     """
 
     def __init__(self, path: object, message: str):
-        self.path, self.message = str(path), message
+        self.path, self.message = _one_line(str(path)), message
         super().__init__(f"{self.path}: error: {message}")

@@ -29,18 +29,26 @@ class Schema:
         return self.make(handler)
 
 
+INT32_MAX = 2**31 - 1
+"""The largest size, count or window TensorFlow takes: its kernels, strides, pools, paddings and shapes are
+32-bit integers. Every integer field is bounded by it, so a size Keras would accept and TensorFlow then
+fail to run (``pool_size: 1e20`` with same padding) is refused at the field."""
+
+
 def _positive_int() -> CoreSchema:
-    return core_schema.int_schema(gt=0, strict=True)
+    return core_schema.int_schema(gt=0, le=INT32_MAX, strict=True)
 
 
 def _non_negative_int() -> CoreSchema:
-    return core_schema.int_schema(ge=0, strict=True)
+    return core_schema.int_schema(ge=0, le=INT32_MAX, strict=True)
 
 
 PositiveInt = Annotated[int, Schema(lambda h: _positive_int())]
 """An int > 0; strict: ``true`` is not 1 and ``64.5`` (or ``64.0``) is not 64."""
 
 NonNegativeInt = Annotated[int, Schema(lambda h: _non_negative_int())]
+Count = Annotated[int, Schema(lambda h: core_schema.int_schema(gt=0, strict=True))]
+"""An int > 0 with no upper bound of its own (``repeat``: the layer budget bounds it)."""
 OptionalSize = Optional[PositiveInt]
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"

@@ -153,19 +153,25 @@ class Graph:
     def _check_budget(self, node: Node, sized_by: Optional[str], grows_by: Optional[str]) -> None:
         b = self.budget
         if len(self.nodes) + 1 > b.max_layers:
-            self.fail(f"the model would have more than {b.max_layers:,} layers "
-                      "(raise the limit with --max-layers)", "repeat" if self._where.repeats else None)
+            self.fail(over_budget("layers", len(self.nodes) + 1, b.max_layers, f"with layer {node.name}"),
+                      "repeat" if self._where.repeats else None)
         self.total_params += node.params
         if self.total_params > b.max_params:
-            self.fail(f"the model would have more than {b.max_params:,} parameters "
-                      f"({self.total_params:,} with layer {node.name}; raise the limit with --max-params)",
-                      sized_by)
+            self.fail(over_budget("params", self.total_params, b.max_params, f"with layer {node.name}"), sized_by)
         values = count_elements(node.output_shape)
         self.activation_bytes += (values or 0) * BYTES_PER_VALUE
         if self.activation_bytes > b.max_activation_bytes:
-            self.fail(f"activations for one sample would take more than {b.max_activation_bytes:,} bytes "
-                      f"({self.activation_bytes:,} with layer {node.name}; raise the limit with "
-                      "--max-activation-bytes)", grows_by)
+            self.fail(over_budget("activations", self.activation_bytes, b.max_activation_bytes,
+                                  f"with layer {node.name}"), grows_by)
+
+    def count_inputs(self, paths: dict[str, SpecPath]) -> None:
+        """Count the model inputs against the activation budget (they are activations too), each at its
+        spec path; call once, before any layer is added."""
+        for name, shape in self.inputs.items():
+            self.activation_bytes += (count_elements(shape) or 0) * BYTES_PER_VALUE
+            if self.activation_bytes > self.budget.max_activation_bytes:
+                raise SpecError(over_budget("activations", self.activation_bytes, self.budget.max_activation_bytes,
+                                            f"with input {name!r}"), paths[name] + ("shape",))
 
     # ------------------------------------------------------------------ reading
 
@@ -253,6 +259,19 @@ class Graph:
             "blocks": blocks,
             "layers": layers,
         }
+
+
+_BUDGETS = {  # what is counted, the unit, and the option that raises the limit
+    "layers": ("too many layers", "", "--max-layers"),
+    "params": ("too many parameters", "", "--max-params"),
+    "activations": ("too much activation memory for one sample", " bytes", "--max-activation-bytes"),
+}
+
+
+def over_budget(budget: str, value: int, limit: int, where: str) -> str:
+    """The one sentence every exceeded budget is reported with."""
+    what, unit, option = _BUDGETS[budget]
+    return f"{what}: {value:,}{unit} {where}, over the limit of {limit:,}{unit} (raise it with {option})"
 
 
 def unused_problems(graph: Graph, handles: dict[int, tuple[str, SpecPath]],

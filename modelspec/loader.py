@@ -48,22 +48,43 @@ def read_source(path: str) -> Source:
     Raises :class:`UsageError` when the file cannot be read, and
     :class:`SpecError` (located) when its content is not an acceptable spec document.
     """
-    if path == "-":
-        raw = sys.stdin.buffer.read(limits.MAX_BYTES + 1)
-    else:
-        p = Path(path)
-        if p.is_dir():
-            raise UsageError(path, "is a directory, not a spec file")
-        try:
-            with p.open("rb") as f:
-                raw = f.read(limits.MAX_BYTES + 1)
-        except FileNotFoundError:
-            raise UsageError(path, "no such file") from None
-        except OSError as e:
-            raise UsageError(path, f"cannot read: {e.strerror or e}") from None
+    raw = read_bytes(path)
     suffix = Path(path).suffix.lower()
     as_json = True if suffix == ".json" else False if suffix in (".yaml", ".yml") else None
     return parse_text(raw, path, as_json=as_json)
+
+
+def read_bytes(path: str, what: str = "spec file", limit: int = limits.MAX_BYTES) -> bytes:
+    """The first ``limit + 1`` bytes of ``path`` (``-``: standard input), or a :class:`UsageError`
+    saying why there are none: missing, a directory, an empty path, standard input closed."""
+    if path == "-":
+        if sys.stdin is None:  # closed by the shell (`<&-`)
+            raise UsageError("-", "standard input is closed; give a file, or pipe the spec in")
+        try:
+            return sys.stdin.buffer.read(limit + 1)
+        except (OSError, ValueError) as e:
+            raise UsageError("-", f"cannot read standard input: {getattr(e, 'strerror', None) or e}") from None
+    if path == "":
+        raise UsageError("''", f"an empty path; give a {what}")
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(path, f"is a directory, not a {what}")
+    try:
+        with p.open("rb") as f:
+            return f.read(limit + 1)
+    except FileNotFoundError:
+        raise UsageError(path, "no such file") from None
+    except OSError as e:
+        raise UsageError(path, f"cannot read: {e.strerror or e}") from None
+
+
+def read_text(path: str, what: str = "file", limit: int = limits.MAX_BYTES) -> str:
+    """A text file read as a spec is: a size limit and UTF-8 (a byte-order mark allowed), with the same
+    located errors; for files that are not specs (``schema --check``, whose file is larger)."""
+    raw = read_bytes(path, what, limit)
+    if len(raw) > limit:
+        fail(path, 1, 1, f"the file is larger than {limit:,} bytes")
+    return decode(raw, path)
 
 
 def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: Optional[bool] = False) -> Source:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from .blocks import block_class, block_class_of, block_types
 from .errors import Problem, SpecError, SpecPath
-from .fields import NAME_PATTERN, BatchNormConfig
+from .fields import INT32_MAX, NAME_PATTERN, BatchNormConfig
 from .initializers import CLASSES as INITIALIZER_CLASSES
 from .initializers import INITIALIZERS
 from .initializers import UNION_TAGS as INITIALIZER_TAGS
@@ -266,6 +266,9 @@ def _out_of_bounds(e: _Error) -> Problem:
         message = f"must be {what}: {what.count(',') + 1} items, not {len(e.value)}"
     elif e.kind in ("too_short", "too_long") and isinstance(e.value, list):
         message += f" (it has {len(e.value)})"
+    elif e.kind == "less_than_equal" and e.ctx.get("le") == INT32_MAX:
+        message = (f"must be at most {INT32_MAX:,}: TensorFlow takes sizes and counts as 32-bit integers, "
+                   f"not {e.value:,}" if isinstance(e.value, int) else message)
     elif e.kind == "string_pattern_mismatch" and e.ctx.get("pattern") == NAME_PATTERN:
         message = (f"{_quoted(e.value)} is not a valid name: start with a letter or '_', then use letters, "
                    "digits, '_', '.' and '-' only")

@@ -460,9 +460,9 @@ CASES: list[Case] = [
          at="a_2", path="blocks[1].name", message="block name 'a_2' is already used by blocks[0]", stage="static"),
     # ------------------------------------------------------------------ budgets (more in test_budgets.py)
     Case("billion-filters", Y("{type: vgg, filters: 1000000000}"), at="1000000000", path="blocks[0].filters",
-         message="more than 1,000,000,000 parameters", stage="static"),
+         message="over the limit of 1,000,000,000 (raise it with --max-params)", stage="static"),
     Case("huge-repeat", Y("{type: activation, activation: relu, repeat: 1000000000000}"), at="1000000000000",
-         path="blocks[0].repeat", message="more than 10,000 layers", stage="static"),
+         path="blocks[0].repeat", message="too many layers: 10,001 with layer", stage="static"),
     # ------------------------------------------------------------------ the path itself (exit 2)
     Case("no-such-file", "", status=2, message="no such file", stage="usage"),
     Case("a-directory", "", status=2, message="is a directory", stage="usage"),
@@ -657,13 +657,13 @@ GRAPH_CASES: list[Case] = [
          at="2}", path="blocks[1].kernel_size",
          message="Conv2DTranspose needs an input of shape (height, width, channels); it gets (3)", stage="static"),
     Case("conv-transpose-huge-strides", Y("{type: conv_transpose, filters: 8, kernel_size: 2, strides: 100000000}"),
-         at="100000000", path="blocks[0].strides", message="activations for one sample would take more than",
+         at="100000000", path="blocks[0].strides", message="too much activation memory for one sample:",
          stage="static"),
     Case("upsample-on-features", Y("{type: global_avg_pool}", "{type: upsample}"), at="{type: upsample",
          path="blocks[1].size", message="UpSampling2D needs an input of shape (height, width, channels); it gets "
          "(3)", stage="static"),
     Case("upsample-huge", Y("{type: upsample, size: 1000000}"), at="1000000", path="blocks[0].size",
-         message="activations for one sample would take more than", stage="static"),
+         message="too much activation memory for one sample:", stage="static"),
     Case("upsample-bad-interpolation", Y("{type: upsample, interpolation: bicubic}"), at="bicubic",
          path="blocks[0].interpolation", message="unknown interpolation 'bicubic' (one of: nearest, bilinear)"),
     # ------------------------------------------------------------------ family blocks
@@ -948,6 +948,30 @@ SCHEMA_RULES: list[Case] = [
          path="blocks[0].filters", message="give ratio or filters, not both"),
 ]
 CASES += SCHEMA_RULES
+
+# The second attack corpus (issue: hostile input, round two): one case per class it found mishandled.
+ROUND_TWO: list[Case] = [
+    # only sizes Keras can run: every integer argument is a TensorFlow int32
+    Case("pool-window-beyond-int32", Y("{type: max_pool, pool_size: 100000000000000000000, padding: same}"),
+         at="100000000000000000000", path="blocks[0].pool_size",
+         message="must be at most 2,147,483,647: TensorFlow takes sizes and counts as 32-bit integers"),
+    Case("stride-beyond-int32", Y("{type: max_pool, pool_size: 2, strides: [1, 4294967296], padding: same}"),
+         at="4294967296", path="blocks[0].strides[1]", message="must be at most 2,147,483,647"),
+    Case("kernel-beyond-int32", Y("{type: conv, filters: 8, kernel_size: 2147483648, padding: same}"),
+         at="2147483648", path="blocks[0].kernel_size", message="must be at most 2,147,483,647"),
+    Case("filters-beyond-int32", Y("{type: dense, units: 9999999999}"), at="9999999999",
+         path="blocks[0].units", message="must be at most 2,147,483,647"),
+    Case("reshape-beyond-int32", Y("{type: flatten}", "{type: reshape, shape: [-1, 3000000000]}"),
+         at="[-1, 3000000000]", path="blocks[1].shape", message="must be at most 2,147,483,647"),
+    Case("input-beyond-int32", "name: m\ninput: {shape: [4294967296, 2, 3]}\nblocks: [{type: flatten}]\n",
+         at="4294967296", path="input.shape[0]", message="must be at most 2,147,483,647"),
+    # the input is an activation too
+    Case("input-over-the-activation-budget", "name: m\ninput: {shape: [2000000, 2000000, 3]}\n"
+         "blocks: [{type: global_avg_pool}]\n", at="[2000000", path="input.shape",
+         message="too much activation memory for one sample: 48,000,000,000,000 bytes with input 'input', over "
+         "the limit of 8,589,934,592 bytes (raise it with --max-activation-bytes)", stage="static"),
+]
+CASES += ROUND_TWO
 
 LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): error: (?P<path>\S+): (?P<message>.+)$")
 

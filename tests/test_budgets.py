@@ -29,8 +29,8 @@ blocks:
 """
 # conv1: 3*3*3*64 + 64 = 1,792; conv2: 3*3*64*64 + 64 = 36,928; the pool has none
 VGG_PARAMS = 1_792 + 36_928
-# conv1 and conv2: 256*256*64 floats each; the pool: 128*128*64; 4 bytes a float
-VGG_ACTIVATION_BYTES = (2 * 256 * 256 * 64 + 128 * 128 * 64) * 4
+# the input: 256*256*3 floats; conv1 and conv2: 256*256*64 each; the pool: 128*128*64; 4 bytes a float
+VGG_ACTIVATION_BYTES = (256 * 256 * 3 + 2 * 256 * 256 * 64 + 128 * 128 * 64) * 4
 VGG_LAYERS = 3
 FILTERS_COLUMN = VGG_BLOCK.splitlines()[4].index("64") + 1  # line 5, where 'filters: 64' is written
 
@@ -51,10 +51,14 @@ def test_the_worked_figures_are_the_static_pass_figures():
 
 
 @pytest.mark.parametrize("flag, limit, message", [
-    ("--max-params", VGG_PARAMS, f"more than {VGG_PARAMS - 1:,} parameters ({VGG_PARAMS:,} with layer block1_conv2"),
+    # one sentence, the same way for every budget
+    ("--max-params", VGG_PARAMS, f"too many parameters: {VGG_PARAMS:,} with layer block1_conv2, over the limit "
+     f"of {VGG_PARAMS - 1:,} (raise it with --max-params)"),
     ("--max-activation-bytes", VGG_ACTIVATION_BYTES,
-     f"more than {VGG_ACTIVATION_BYTES - 1:,} bytes ({VGG_ACTIVATION_BYTES:,} with layer block1_pool"),
-    ("--max-layers", VGG_LAYERS, f"more than {VGG_LAYERS - 1:,} layers"),
+     f"too much activation memory for one sample: {VGG_ACTIVATION_BYTES:,} bytes with layer block1_pool, over "
+     f"the limit of {VGG_ACTIVATION_BYTES - 1:,} bytes (raise it with --max-activation-bytes)"),
+    ("--max-layers", VGG_LAYERS, f"too many layers: {VGG_LAYERS} with layer block1_pool, over the limit of "
+     f"{VGG_LAYERS - 1} (raise it with --max-layers)"),
 ])
 def test_each_budget_is_exact_and_named(tmp_path, capsys, flag, limit, message):
     status, out, err = run(tmp_path, VGG_BLOCK, flag, str(limit), capsys=capsys)
@@ -70,9 +74,9 @@ def test_each_budget_is_exact_and_named(tmp_path, capsys, flag, limit, message):
 
 
 def test_budget_flags_take_units(tmp_path, capsys):
-    assert VGG_ACTIVATION_BYTES == 36 * 2**20  # 36 MiB exactly
-    assert run(tmp_path, VGG_BLOCK, "--max-activation-bytes", "36MiB", capsys=capsys)[0] == 0
-    assert run(tmp_path, VGG_BLOCK, "--max-activation-bytes", "37M", capsys=capsys)[0] == 1  # 37,000,000 < 36 MiB
+    assert VGG_ACTIVATION_BYTES == 36 * 2**20 + 768 * 2**10  # 36.75 MiB exactly
+    assert run(tmp_path, VGG_BLOCK, "--max-activation-bytes", "37MiB", capsys=capsys)[0] == 0
+    assert run(tmp_path, VGG_BLOCK, "--max-activation-bytes", "38M", capsys=capsys)[0] == 1  # 38,000,000 < 36.75 MiB
     assert run(tmp_path, VGG_BLOCK, "--max-params", "38k", capsys=capsys)[0] == 1  # 38,000 < 38,720
     assert run(tmp_path, VGG_BLOCK, "--max-params", "39k", capsys=capsys)[0] == 0
 
@@ -133,7 +137,8 @@ def test_a_billion_filters_is_refused_by_the_static_pass(tmp_path, capsys):
     column = BILLION_FILTERS.splitlines()[4].index("1000000000") + 1
     assert status == 1
     assert line.startswith(f"{tmp_path / 'spec.yaml'}:5:{column}: error: blocks[0].filters: ")
-    assert f"more than {Budget().max_params:,} parameters ({BILLION_PARAMS:,} with layer block1_conv1" in line
+    assert f"too many parameters: {BILLION_PARAMS:,} with layer block1_conv1, over the limit of " \
+           f"{Budget().max_params:,}" in line
     print(f"refused in {elapsed * 1000:.1f} ms")
     assert elapsed < 2  # milliseconds in practice; loose for a loaded machine
 
@@ -156,7 +161,7 @@ def test_refused_before_tensorflow_is_imported(tmp_path, command):
     assert "Traceback" not in result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     assert (report["status"], report["loaded"]) == (1, []), result
-    assert "more than 1,000,000,000 parameters" in result.stderr
+    assert "over the limit of 1,000,000,000 (raise it with --max-params)" in result.stderr
     print(f"{command}: refused in {report['ms']:.1f} ms without TensorFlow")
     assert not (tmp_path / "m.keras").exists()
 
@@ -172,7 +177,8 @@ def test_repeat_is_bounded_by_the_layer_budget(tmp_path, capsys, repeat):
     (line,) = err.splitlines()
     column = text.splitlines()[4].index(str(repeat)) + 1
     assert status == 1
-    assert f":5:{column}: error: blocks[0].repeat: the model would have more than 10,000 layers" in line
+    assert f":5:{column}: error: blocks[0].repeat: too many layers: 10,001 with layer " in line
+    assert "over the limit of 10,000 (raise it with --max-layers)" in line
     assert elapsed < 5  # stops at the 10,001st layer, a fraction of a second in practice
 
 
@@ -187,13 +193,22 @@ def test_a_block_with_too_many_convs_blames_the_block_not_repeat(tmp_path, capsy
     text = "name: m\ninput:\n  shape: [8, 8, 3]\nblocks:\n  - {type: vgg, filters: 1, convs: 10000}\n"
     status, out, err = run(tmp_path, text, capsys=capsys)
     assert status == 1
-    assert ":5:5: error: blocks[0]: the model would have more than 10,000 layers" in err
+    assert ":5:5: error: blocks[0]: too many layers: 10,001 with layer block1_pool, over the limit of 10,000" in err
 
 
 def test_activation_memory_of_a_huge_input(tmp_path, capsys):
-    text = "name: m\ninput:\n  shape: [100000, 100000, 3]\nblocks:\n  - {type: conv, filters: 8, kernel_size: 1}\n"
+    # the input is an activation too: 100000 * 100000 * 3 floats of 4 bytes, even before any layer
+    text = "name: m\ninput:\n  shape: [100000, 100000, 3]\nblocks:\n  - {type: global_avg_pool}\n"
     status, out, err = run(tmp_path, text, capsys=capsys)
-    # the conv's output: 100000 * 100000 * 8 floats of 4 bytes
     assert status == 1
-    assert f"({100_000 * 100_000 * 8 * 4:,} with layer block1;" in err
+    assert (f"spec.yaml:3:10: error: input.shape: too much activation memory for one sample: "
+            f"{100_000 * 100_000 * 3 * 4:,} bytes with input 'input', over the limit of") in err
+
+
+def test_activation_memory_of_a_layer_that_grows_a_map(tmp_path, capsys):
+    text = "name: m\ninput:\n  shape: [20000, 20000, 3]\nblocks:\n  - {type: conv, filters: 8, kernel_size: 1}\n"
+    status, out, err = run(tmp_path, text, capsys=capsys)
+    # the input: 20000 * 20000 * 3 floats; the conv's output: 20000 * 20000 * 8; 4 bytes a float
+    assert status == 1
+    assert f"{(20_000 * 20_000 * 11) * 4:,} bytes with layer block1, over the limit of" in err
     assert "blocks[0].filters" in err

@@ -6,6 +6,8 @@ These tests build Keras models (TensorFlow), so they are marked ``slow``.
 from __future__ import annotations
 
 import os
+import stat
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -179,3 +181,51 @@ def test_the_saved_model_loads_in_safe_mode_and_computes_the_same(tmp_path, monk
     assert expected.shape == got.shape == (4, 10)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     assert not np.allclose(expected, expected[0])  # the batch's samples differ: the test can tell models apart
+
+
+# --------------------------------------------------------------------------- round two: files and arguments
+
+def test_replacing_an_output_keeps_its_permission_bits(tmp_path):
+    out = tmp_path / "schema.json"
+    out.write_text("old")
+    out.chmod(0o600)
+    assert main(["schema", "-o", str(out)]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and out.read_text() != "old"
+
+
+def test_a_new_output_gets_a_new_files_mode(tmp_path):
+    old = os.umask(0o027)
+    try:
+        assert main(["schema", "-o", str(tmp_path / "new.json")]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o640
+
+
+READERS = [
+    # argv, stdin, the status, the one error line (its start)
+    (["validate", ""], None, 2, "'': error: an empty path; give a spec file"),
+    (["validate", "a\nb.yaml"], None, 2, "a\\nb.yaml: error: no such file"),
+    (["schema", "--check", "/dev/zero"], None, 1, "/dev/zero:1:1: error: $: the file is larger than"),
+    (["schema", "-o", "a.json", "--check", "b.json"], None, 2, "schema: error: give -o FILE"),
+]
+
+
+@pytest.mark.parametrize("argv, stdin, status, line", READERS, ids=[" ".join(r[0]) for r in READERS])
+def test_other_readers_and_arguments(tmp_path, capsys, argv, stdin, status, line, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    assert err.startswith(line) and err.count("\n") == 1, err
+
+
+def test_schema_check_decodes_as_spec_files_do(tmp_path, capsys):
+    (tmp_path / "bad.json").write_bytes(b'{"a": "\xff"}')
+    assert main(["schema", "--check", str(tmp_path / "bad.json")]) == 1
+    assert capsys.readouterr().err == f"{tmp_path / 'bad.json'}:1:8: error: $: the file is not UTF-8 text (byte 0xff)\n"
+
+
+def test_validate_standard_input_closed_is_a_usage_error():
+    result = subprocess.run("modelspec validate - <&-", shell=True, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == "-: error: standard input is closed; give a file, or pipe the spec in\n"

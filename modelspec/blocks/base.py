@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..fields import (
-    Activation, BatchNorm, BatchNormConfig, Initializer, Name, PositiveInt, batch_norm_config, pair,
+    Activation, BatchNorm, BatchNormConfig, Count, Initializer, Name, PositiveInt, batch_norm_config, pair,
 )
 from ..graph import Tensor
 from ..layers import Activation as ActivationLayer
@@ -50,7 +50,7 @@ class BlockBase(BaseModel):
         description="This block's handle (other blocks refer to its output by it) and the prefix of its layer "
         "names; unique in the model. Defaults to block{N}, N being the block's 1-based position.",
     )
-    repeat: PositiveInt = Field(
+    repeat: Count = Field(
         1,
         description="Stack this many copies (named NAME_1, NAME_2, ...; NAME is the last); 'strides' applies "
         "to the first copy only, later ones take the default (1; for pools, the pool size).",

@@ -6,11 +6,11 @@ layer is named after the entry (``name``, default ``block{N}``).
 
 from typing import ClassVar, Literal, Optional
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictInt, ValidationInfo, field_validator, model_validator
 
 from .. import layers
 from ..fields import (
-    Activation, BatchNorm, BatchNormConfig, Cropping2, Initializer, Padding, Padding2, PositiveInt, Size2,
+    INT32_MAX, Activation, BatchNorm, BatchNormConfig, Cropping2, Initializer, Padding, Padding2, PositiveInt, Size2,
     batch_norm_config, edges, number_or_per_channel, pair,
 )
 from ..graph import Tensor
@@ -249,11 +249,11 @@ class ReshapeLayer(Block):
     """A Reshape layer."""
 
     type: Literal["reshape"] = Field(description="A Reshape layer.")
-    shape: list[int] = Field(
+    shape: list[StrictInt] = Field(
         min_length=1, max_length=8, description="Target shape of each sample (batch axis left out); one size "
         "may be -1, inferred from the others.",
         # what the validator below checks, said to editors too
-        json_schema_extra={"items": {"anyOf": [{"minimum": 1}, {"const": -1}]},
+        json_schema_extra={"items": {"type": "integer", "anyOf": [{"minimum": 1, "maximum": INT32_MAX}, {"const": -1}]},
                            "contains": {"const": -1}, "minContains": 0, "maxContains": 1})
 
     @field_validator("shape")
@@ -263,6 +263,8 @@ class ReshapeLayer(Block):
             raise ValueError("sizes must be positive integers, or -1 (at most once) for the size to infer")
         if shape.count(-1) > 1:
             raise ValueError("at most one size may be -1")
+        if max(shape) > INT32_MAX:
+            raise ValueError(f"sizes must be at most {INT32_MAX:,}: TensorFlow takes shapes as 32-bit integers")
         return shape
 
     def expand(self, g, inputs: list[Tensor], prefix: str) -> Tensor:
