@@ -92,7 +92,10 @@ class _Composer(Composer):
         if self.depth >= limits.MAX_DEPTH:
             raise _Stop(f"nesting deeper than {limits.MAX_DEPTH} levels", event.start_mark)
         if isinstance(event, AliasEvent) and parent is not None:
-            slot = index if isinstance(index, int) else id(index)
+            if index is None:  # an alias used as a mapping key: slot ("key", the pair's position)
+                slot = ("key", len(parent.value))
+            else:
+                slot = index if isinstance(index, int) else id(index)
             self.alias_marks[(id(parent), slot)] = (event.anchor, event.start_mark)
         self.depth += 1
         node = super().compose_node(parent, index)
@@ -101,6 +104,14 @@ class _Composer(Composer):
             self.path.pop()
         if event.anchor is not None and not isinstance(event, AliasEvent):
             self.anchor_names[id(node)] = event.anchor
+        return node
+
+    def compose_scalar_node(self, anchor):
+        # the non-specific tag '!' makes a scalar a string (YAML 1.2, 6.9.1): `filters: ! 8` is "8"
+        non_specific = self.peek_event().tag == "!"
+        node = super().compose_scalar_node(anchor)
+        if non_specific:
+            node.tag = _CORE + "str"
         return node
 
 
@@ -150,7 +161,8 @@ def read_yaml(text: str, name: str, source: Source) -> Any:
         line = text.count("\n", 0, directive.start()) + 1 if directive else 1
         fail(name, line, 1, f"invalid YAML: modelspec reads YAML 1.2 (yes/no are strings, 010 is refused); "
               f"remove the '%YAML {version[0]}.{version[1]}' directive")
-    if node is None:
+    if node is None or (isinstance(node, ScalarNode) and node.tag == _PLAIN and node.value == ""):
+        # nothing at all, or an empty document (`---` then `...`): the file is empty, at its start
         fail(name, 1, 1, "the spec file holds no document (only comments or blank space)")
     tree = _YamlTree(name, source, loader.alias_marks, loader.anchor_names)
     return tree.convert(node, (), 1)
@@ -328,26 +340,34 @@ class _YamlTree:
     def mapping(self, node: MappingNode, path: SpecPath, depth: int, mark) -> dict:
         result: dict[str, Any] = {}
         pairs = []
-        for key_node, value_node in node.value:
+        merge_at = None
+        for i, (key_node, value_node) in enumerate(node.value):
+            # where the key was written: an alias used as a key (`*k : 16`) is placed at the alias
+            key_alias = self.alias_marks.get((id(node), ("key", i)))
+            key_mark = key_alias[1] if key_alias else key_node.start_mark
             if isinstance(key_node, ScalarNode) and key_node.tag == _PLAIN and key_node.value == "<<":
+                if merge_at is not None:  # a second '<<' would silently replace the first
+                    self.fail_at(key_mark, f"duplicate key '<<' (first written at line {merge_at.line + 1}, column "
+                                 f"{merge_at.column + 1}); merge several mappings with one '<<: [*a, *b]'", path)
+                merge_at = key_mark
                 # '<<: *base' fills in the keys not written here
                 self.merge(result, value_node, path, depth, self.alias_marks.get((id(node), id(key_node))))
             else:
-                pairs.append((key_node, value_node))
+                pairs.append((key_node, value_node, key_mark))
         self.source.values[path] = self.where(mark)
         written: set[str] = set()
-        for key_node, value_node in pairs:
+        for key_node, value_node, key_mark in pairs:
             key = self.scalar(key_node, path) if isinstance(key_node, ScalarNode) else None
             if not isinstance(key, str):
                 what = shown(key_node.value) if isinstance(key_node, ScalarNode) else "a collection"
-                self.fail(key_node, f"mapping keys must be strings; {what} is not "
-                          "(quote it if it is meant as a name)", path)
+                self.fail_at(key_mark, f"mapping keys must be strings; {what} is not "
+                             "(quote it if it is meant as a name)", path)
             if key in written:
                 line, col = self.source.keys[path + (key,)]
-                self.fail(key_node, f"duplicate key {shown(key)} (first written at line {line}, column {col})",
-                          path + (key,))
+                self.fail_at(key_mark, f"duplicate key {shown(key)} (first written at line {line}, column {col})",
+                             path + (key,))
             written.add(key)
-            self.source.keys[path + (key,)] = self.where(key_node.start_mark)
+            self.source.keys[path + (key,)] = self.where(key_mark)
             alias = self.alias_marks.get((id(node), id(key_node)))
             result[key] = self.convert(value_node, path + (key,), depth + 1, alias)
         return result

@@ -970,6 +970,20 @@ ROUND_TWO: list[Case] = [
          "blocks: [{type: global_avg_pool}]\n", at="[2000000", path="input.shape",
          message="too much activation memory for one sample: 48,000,000,000,000 bytes with input 'input', over "
          "the limit of 8,589,934,592 bytes (raise it with --max-activation-bytes)", stage="static"),
+    # YAML edge cases, placed right
+    Case("two-merge-keys", "a: &a {x: 1}\nb: &b {y: 2}\nname: m\ninput: {shape: [8]}\nblocks:\n  - <<: *a\n"
+         "    <<: *b\n    type: dense\n    units: 2\n", at=("<<", 2), path="blocks[0]",
+         message="duplicate key '<<' (first written at line 6, column 5)", stage="load"),
+    Case("alias-as-a-duplicate-key", "k: &k units\nname: m\ninput: {shape: [8]}\nblocks:\n  - type: dense\n"
+         "    units: 3\n    *k : 16\n", at="*k", path="blocks[0].units",
+         message="duplicate key 'units' (first written at line 6, column 5)", stage="load"),
+    Case("alias-as-a-non-string-key", "k: &k 3\nname: m\ninput: {shape: [8]}\nblocks:\n  - type: dense\n"
+         "    units: 3\n    *k : 16\n", at="*k", path="blocks[0]", message="mapping keys must be strings",
+         stage="load"),
+    Case("non-specific-tag-makes-a-string", Y("{type: conv, filters: ! 8, kernel_size: 1}"), at="! 8",
+         path="blocks[0].filters", message="must be an integer, not a string ('8')"),
+    Case("empty-document-markers", "---\n...\n", line=1, column=1, path="$",
+         message="the spec file holds no document", stage="load"),
 ]
 CASES += ROUND_TWO
 
