@@ -37,13 +37,14 @@ def format_path(path: SpecPath) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(str(part)):
+        elif _PLAIN_KEY.fullmatch(str(part)) and len(str(part)) <= 40:
             text += f".{part}" if text else str(part)
         else:
             key = str(part) if len(str(part)) <= 40 else str(part)[:37] + "..."
             import json  # loaded only for such a key
 
-            quoted = json.dumps(key, ensure_ascii=False)  # whitespace escaped too: the path is one word
+            # every character that is not ASCII escaped, so a look-alike or an invisible one shows
+            quoted = json.dumps(key, ensure_ascii=True)
             text += "[" + re.sub(r"\s", lambda m: f"\\u{ord(m.group()):04x}", quoted) + "]"
     return text or "$"
 

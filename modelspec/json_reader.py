@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import json.decoder
-import math
 import re
 from typing import Any
 
 from . import limits
 from .errors import SpecPath
-from .source import LineIndex, Source, check_string, describe_char, fail, shown
+from .source import LineIndex, Source, check_string, describe_char, fail, number_problem, shown
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -98,8 +97,9 @@ class JsonReader:
             self.fail(f"{what} with {len(text):,} characters is too long", match.start(), path)
         if match.group(1) or match.group(2):
             value = float(text)
-            if math.isinf(value):
-                self.fail(f"number {text} is out of range", match.start(), path)
+            problem = number_problem(text, value)
+            if problem:
+                self.fail(problem, match.start(), path)
             return value
         return int(text)
 

@@ -21,7 +21,7 @@ from .fields import INT32_MAX, NAME_PATTERN, BatchNormConfig
 from .initializers import CLASSES as INITIALIZER_CLASSES
 from .initializers import INITIALIZERS
 from .initializers import UNION_TAGS as INITIALIZER_TAGS
-from .source import Source
+from .source import Source, non_ascii_note, visible
 
 Models = dict[SpecPath, type[BaseModel]]
 
@@ -203,7 +203,11 @@ def _unknown_field(e: _Error) -> Problem:
     if not hint and e.source is not None and tuple(e.path) in e.source.anchors:
         hint = ("; to reuse a block, put the anchor on its first use in 'blocks' (- &name {...}) "
                 "and write *name where it repeats (or see 'repeat' and 'defaults')")
-    return Problem(f"unknown field {_quoted(e.name)}{hint}", e.path, at_key=True)
+    name = str(e.name)
+    if non_ascii_note(name):  # a look-alike or invisible character: show it, and say what it is
+        return Problem(f"unknown field {visible(name)}{non_ascii_note(name)}{hint}", e.path, at_key=True)
+    length = f" (a key of {len(name):,} characters)" if len(name) > 40 else ""
+    return Problem(f"unknown field {_quoted(e.name)}{length}{hint}", e.path, at_key=True)
 
 
 def _unknown_block_type(e: _Error) -> Problem:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -74,6 +75,32 @@ def check_string(value: str) -> Optional[str]:
     """Why a decoded string (after escapes) is not acceptable, or None."""
     bad = NON_PRINTABLE.search(value)
     return f"{describe_char(bad.group())} (written as an escape) is not allowed in a spec" if bad else None
+
+
+def number_problem(text: str, value: float) -> Optional[str]:
+    """Why a written number cannot be used as read (both readers ask), or None."""
+    if math.isinf(value):
+        return f"number {text} is out of range"
+    if value == 0 and re.search(r"[1-9]", re.split(r"[eE]", text)[0]):
+        return f"number {text} is too small to represent: it would be read as 0"
+    return None
+
+
+def visible(text: str) -> str:
+    """``text`` quoted with every character that is not printable ASCII written as ``\\uXXXX``, so a
+    look-alike (Cyrillic 'а'), an invisible one (U+200B) or a byte-order mark shows."""
+    return "'" + "".join(c if " " <= c <= "~" else f"\\u{ord(c):04x}" for c in text) + "'"
+
+
+def non_ascii_note(text: str) -> str:
+    """'' for ASCII text; else a note naming the first character that is not ASCII."""
+    char = next((c for c in text if not " " <= c <= "~"), None)
+    if char is None:
+        return ""
+    import unicodedata
+
+    name = unicodedata.name(char, "unnamed")
+    return f" (it contains U+{ord(char):04X} {name}, which is not an ASCII character)"
 
 
 def shown(text: str, limit: int = 40) -> str:

@@ -8,7 +8,6 @@ stops at :data:`limits.MAX_VALUES`; anchors, aliases and ``<<`` merges work.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, Optional
 
@@ -23,7 +22,7 @@ from yaml.scanner import Scanner
 
 from . import limits
 from .errors import SpecPath
-from .source import Source, check_string, fail, shown
+from .source import Source, check_string, fail, number_problem, shown
 
 _PLAIN = "!modelspec/plain"  # tag given to untagged plain scalars, resolved below
 _CORE = "tag:yaml.org,2002:"
@@ -168,6 +167,21 @@ def read_yaml(text: str, name: str, source: Source) -> Any:
     return tree.convert(node, (), 1)
 
 
+_LONG_KEY = re.compile(r"[^\s,\[\]{}:#]{1025,}(?=\s*:)")
+
+
+def _long_key(text: str, marks: list) -> Optional[tuple[int, int, int]]:
+    """(line, column, length) of a key longer than PyYAML's 1,024-character limit for keys, on the line of
+    one of ``marks``: past that limit PyYAML no longer sees a key and reports a confusing problem."""
+    for mark in marks:
+        start = text.rfind("\n", 0, mark.index) + 1
+        end = text.find("\n", mark.index)
+        match = _LONG_KEY.search(text, start, end if end >= 0 else len(text))
+        if match:
+            return mark.line + 1, match.start() - start + 1, len(match.group())
+    return None
+
+
 def _line_indent(text: str, mark) -> int:
     """Column (0-based) of the first non-blank character of ``mark``'s line."""
     start = text.rfind("\n", 0, mark.index) + 1
@@ -180,6 +194,11 @@ def _yaml_syntax_problem(e: yaml.MarkedYAMLError, text: str) -> tuple[int, int, 
     """(line, column, message) for a PyYAML error, at the place a person would look."""
     problem, context = e.problem or "", e.context or ""
     mark, opened = e.problem_mark or e.context_mark, e.context_mark
+    long_key = _long_key(text, [m for m in (mark, opened) if m is not None])
+    if long_key is not None:
+        line, column, length = long_key
+        return (line, column, f"a key of {length:,} characters: YAML reads a key of at most 1,024 "
+                "characters before its ':' (a spec's keys are short names)")
     if "expected a single document" in context:
         return mark.line + 1, mark.column + 1, "a spec file holds one YAML document; found a second one"
     if problem.startswith("expected ',' or") and opened is not None:
@@ -428,8 +447,9 @@ class _YamlTree:
             if len(value) > limits.MAX_INT_DIGITS:
                 self.fail(node, f"number with {len(value):,} characters is too long", path)
             number = float(value)
-            if math.isinf(number):
-                self.fail(node, f"number {shown(value)} is out of range", path)
+            problem = number_problem(value, number)
+            if problem:
+                self.fail(node, problem, path)
             return number
         if _SPECIAL_FLOAT.fullmatch(value):
             self.fail(node, f"{shown(value)} is not allowed: sizes and rates must be finite numbers", path)

@@ -984,6 +984,23 @@ ROUND_TWO: list[Case] = [
          path="blocks[0].filters", message="must be an integer, not a string ('8')"),
     Case("empty-document-markers", "---\n...\n", line=1, column=1, path="$",
          message="the spec file holds no document", stage="load"),
+    # messages that say what is wrong
+    Case("cyrillic-a-in-a-key", "n\u0430me: m\ninput: {shape: [8]}\nblocks: [{type: dense, units: 2}]\n",
+         line=1, column=1, path='["n\\u0430me"]', message="unknown field 'n\\u0430me' (it contains U+0430 "
+         "CYRILLIC SMALL LETTER A, which is not an ASCII character); did you mean 'name'?"),
+    Case("zero-width-space-in-a-key", Y("{type: dense, units: 2, \u200bunits: 3}"), at="\u200bunits",
+         path='blocks[0]["\\u200bunits"]', message="U+200B ZERO WIDTH SPACE"),
+    Case("byte-order-mark-in-a-key", Y("{type: dense, units: 2, \ufeffunits: 3}"), at="\ufeffunits",
+         path='blocks[0]["\\ufeffunits"]', message="U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+    Case("number-underflows-to-zero", Y("{type: batch_norm, epsilon: 1e-400}"), at="1e-400",
+         path="blocks[0].epsilon", message="number 1e-400 is too small to represent: it would be read as 0",
+         stage="load"),
+    Case("number-underflows-to-zero-json", J('{"type": "batch_norm", "epsilon": 1e-400}'), suffix=".json",
+         at="1e-400", path="blocks[0].epsilon", message="too small to represent", stage="load"),
+    Case("very-long-key-in-flow", Y("{type: dense, units: 2, " + "k" * 1100 + ": 1}"), at="k" * 1100,
+         path="blocks[0]", message="a key of 1,100 characters: YAML reads a key of at most 1,024", stage="load"),
+    Case("very-long-key-in-block", HEAD + "  - type: dense\n    " + "k" * 1100 + ": 1\n", at="k" * 1100,
+         path="blocks[0]", message="a key of 1,100 characters", stage="load"),
 ]
 CASES += ROUND_TWO
 
