@@ -123,10 +123,16 @@ class Expander:
         if len(self.graph.inputs) == 1:
             x = next(iter(self.graph.input_tensors().values()))
         last = None
-        for i, block in enumerate(self.spec.blocks):
-            x = self.block(block, ("blocks", i), x, f"block{i + 1}", referable=True, top=True)
-            last = block.name or f"block{i + 1}"
-        self._set_outputs(last, x)
+        try:
+            for i, block in enumerate(self.spec.blocks):
+                x = self.block(block, ("blocks", i), x, f"block{i + 1}", referable=True, top=True)
+                last = block.name or f"block{i + 1}"
+            self._set_outputs(last, x)
+        except SpecError as e:  # the walk cannot go on: with the shape problems met before it, unless it
+            earlier = self.graph.problems  # follows from one of them (a block fed by a degraded layer)
+            raise SpecError(earlier + ([] if getattr(e, "cascade", False) and earlier else e.problems)) from None
+        if self.graph.problems:  # every independent shape problem; dangling outputs wait until they are fixed
+            raise SpecError(self.graph.problems)
         problems = unused_problems(self.graph, self.handles, {n: self.spec.input_path(n) for n in self.graph.inputs})
         if problems:
             raise SpecError(problems)
@@ -148,6 +154,10 @@ class Expander:
         self._enclosing.append(handle)
         try:
             out = self._copies(block, path, inputs, handle, prefix, at, top)
+        except SpecError as e:
+            if any(t.node in self.graph.degraded for t in inputs):
+                e.cascade = True  # this block was fed by a layer that already had a problem
+            raise
         finally:
             self._enclosing.pop()
         self.handles[out.node] = (handle or prefix, path)  # the outermost block whose output it is

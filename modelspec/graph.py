@@ -94,6 +94,12 @@ class Graph:
         self.outputs: list[tuple[str, Tensor]] = []  # (the block that gives it, its tensor)
         self.total_params = 0
         self.activation_bytes = 0
+        # shape problems met so far; a layer that had one gets a loosened output shape (its sizes but
+        # the last free) and is "degraded", as is every layer after it, whose own problems are not
+        # reported: they may be the first one's consequences
+        self.problems: list[Problem] = []
+        self.degraded: set[int] = set()
+        self.lost: set[int] = set()  # degraded layers whose shape is not known at all (taken as the identity)
         self._where = _Where("", (), False)
 
     def input_tensors(self) -> dict[str, Tensor]:
@@ -138,16 +144,30 @@ class Graph:
             self.fail(f"layer name {name!r} is already used by another block; give the blocks distinct names",
                       "name")
         shapes = [t.shape for t in inputs]
+        lost = any(t.node in self.lost for t in inputs)
+        degraded = lost or any(t.node in self.degraded for t in inputs)
         try:
             shape = layer.output_shape(shapes)
         except ShapeProblem as e:
-            self.fail(f"{name}: {e}", at.get(e.cause) if isinstance(at, dict) else at)
+            field = at.get(e.cause) if isinstance(at, dict) else at
+            if not degraded:  # an independent mistake: report it, and go on where the shapes allow
+                self.problems.append(Problem(f"{name}: {e}", self._where.path + ((field,) if field else ())))
+            shapes = [_loosened(s) for s in shapes]
+            try:
+                shape = layer.output_shape(shapes)
+            except ShapeProblem:  # not even the channels fit: taken as the identity, so that the walk goes
+                shape, lost = shapes[0], True  # on; what follows it is not checked against it
+            degraded = True
         trainable, non_trainable = layer.param_counts(shapes)
         node = Node(name, layer, tuple(t.node for t in inputs), shape, trainable, non_trainable,
                     layer.macs(shapes, shape), self._where.block, self._where.path)
         self._check_budget(node, sized_by, grows_by or sized_by)
         self.nodes.append(node)
         self.layer_names.add(name)
+        if lost:  # a shape unknown: nothing downstream can be checked
+            self.lost.add(len(self.nodes) - 1)
+        if lost or (degraded and None in shape):  # sizes lost to a problem (a global pool recovers them)
+            self.degraded.add(len(self.nodes) - 1)
         return Tensor(len(self.nodes) - 1, shape)
 
     def _check_budget(self, node: Node, sized_by: Optional[str], grows_by: Optional[str]) -> None:
@@ -259,6 +279,11 @@ class Graph:
             "blocks": blocks,
             "layers": layers,
         }
+
+
+def _loosened(shape: Shape) -> Shape:
+    """``shape`` with every size but the last (the channels, or the features) free."""
+    return tuple(None for _ in shape[:-1]) + tuple(shape[-1:])
 
 
 _BUDGETS = {  # what is counted, the unit, and the option that raises the limit

@@ -91,43 +91,49 @@ def parse_spec(source: Source) -> ModelSpec:
         from .messages import describe  # error wording is loaded only when an error is met
 
         raise SpecError(f"a spec must be a mapping with name, input and blocks, not {describe(data)}").located(source)
+    early: list[SpecError] = []  # problems found before the whole model is validated, reported with its own
     if "$schema" in data and not isinstance(data["$schema"], str):
         from .messages import describe
 
-        raise SpecError(f"must be a string (the schema's URL or path), not {describe(data['$schema'])}",
-                        ("$schema",)).located(source)
+        early.append(SpecError(f"must be a string (the schema's URL or path), not {describe(data['$schema'])}",
+                               ("$schema",)).located(source))
     data = {k: v for k, v in data.items() if k != "$schema"}  # a spec file may name its schema
     if isinstance(data.get("defaults"), dict):
+        written = dict(data["defaults"])
         try:
-            defaults = Defaults.model_validate(data["defaults"])
+            Defaults.model_validate(written)
         except ValidationError as e:
-            raise _spec_error(e.errors(include_url=False), data["defaults"], ("defaults",), source) from None
+            errors = e.errors(include_url=False)
+            early.append(_spec_error(errors, written, ("defaults",), source))
+            bad = {error["loc"][0] for error in errors if error["loc"]}  # the blocks get the valid ones
+            written = {k: v for k, v in written.items() if k not in bad and k in Defaults.model_fields}
+            data["defaults"] = written
         # the values as written (a batch_norm mapping keeps only its own keys, so a family block's own
         # epsilon survives `defaults: {batch_norm: {momentum: 0.9}}`), now known to be valid
-        written = {k: v for k, v in data["defaults"].items() if getattr(defaults, k) is not None}
+        written = {k: v for k, v in written.items() if v is not None}
         data["blocks"] = _apply_defaults(data.get("blocks"), written)
     # 'input' and 'inputs' are each optional, but one of them is required: reported as a missing 'input'
     if "input" in data and "inputs" in data:
         raise SpecError(Problem("give either 'input' (one input) or 'inputs' (several named ones), not both",
                                 ("inputs",), at_key=True)).located(source)
     no_input = [] if "input" in data or "inputs" in data else [_MISSING_INPUT]
-    training_error = None
     if data.get("training") is not None:  # its models are built only for a spec that has the section
         from .training import parse_training
 
         try:
             data["training"] = parse_training(data["training"], source)
         except SpecError as e:  # reported with the rest of the spec's problems
-            training_error, data["training"] = e, None
+            early.append(e)
+            data["training"] = None
     try:
         spec = _model_for(data).model_validate(data)
     except ValidationError as e:
         errors = sorted(e.errors(include_url=False) + no_input, key=_field_order)
-        raise _with(_spec_error(errors, data, (), source), training_error, source) from None
+        raise _with(_spec_error(errors, data, (), source), early, source) from None
     if no_input:
-        raise _with(_spec_error(no_input, data, (), source), training_error, source)
-    if training_error is not None:
-        raise training_error
+        raise _with(_spec_error(no_input, data, (), source), early, source)
+    if early:
+        raise _with(early[0], early[1:], source)
     spec._source = source
     return spec
 
@@ -175,9 +181,11 @@ def _field_order(error: dict) -> int:
 _MISSING_INPUT = {"type": "missing", "loc": ("input",), "msg": "Field required", "input": None}
 
 
-def _with(error: SpecError, other: Optional[SpecError], source: Source) -> SpecError:
-    """``error`` and ``other``'s problems together, in source order."""
-    return error if other is None else SpecError(error.problems + other.problems).located(source)
+def _with(error: SpecError, others: list[SpecError], source: Source) -> SpecError:
+    """``error``'s and ``others``' problems together, in source order."""
+    if not others:
+        return error
+    return SpecError(error.problems + [p for other in others for p in other.problems]).located(source)
 
 
 def _spec_error(errors: list[dict], data: Any, path: tuple, source: Source) -> SpecError:
