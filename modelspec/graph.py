@@ -100,6 +100,7 @@ class Graph:
         self.problems: list[Problem] = []
         self.degraded: set[int] = set()
         self.lost: set[int] = set()  # degraded layers whose shape is not known at all (taken as the identity)
+        self._refused: set[tuple[int, ...]] = set()  # inputs a layer could not take, whatever its settings
         self._where = _Where("", (), False)
 
     def input_tensors(self) -> dict[str, Tensor]:
@@ -150,8 +151,13 @@ class Graph:
             shape = layer.output_shape(shapes)
         except ShapeProblem as e:
             field = at.get(e.cause) if isinstance(at, dict) else at
-            if not degraded:  # an independent mistake: report it, and go on where the shapes allow
+            sources = tuple(t.node for t in inputs)
+            # an independent mistake: report it, and go on where the shapes allow; an input that one layer
+            # cannot take at all (its rank) is reported once, not again by each branch that reads it
+            if not degraded and not (e.cause is None and sources in self._refused):
                 self.problems.append(Problem(f"{name}: {e}", self._where.path + ((field,) if field else ())))
+            if e.cause is None:
+                self._refused.add(sources)
             shapes = [_loosened(s) for s in shapes]
             try:
                 shape = layer.output_shape(shapes)
