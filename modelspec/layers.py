@@ -63,7 +63,7 @@ def count_elements(shape: Shape) -> Optional[int]:
     return math.prod(shape)
 
 
-def keras_initializer(value):
+def keras_initializer(value):  # pragma: no mutate block (built by the slow suite only)
     """The Keras initializer of a spec's name or ``{class: ...}`` mapping (see :mod:`modelspec.initializers`)."""
     from .initializers import to_keras
 
@@ -123,7 +123,7 @@ class _Convolution2D(Layer):
         kh, kw = self.kernel_size
         return positions * kh * kw * inputs[0][-1] * self.filters
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return getattr(keras.layers, self.keras_class)(
@@ -173,7 +173,7 @@ class Conv2D(_Convolution2D):
         positions = count_elements(output[:2])  # at every output position, in / groups channels per filter
         return None if positions is None else positions * (self.param_counts(inputs)[0] - self.use_bias * self.filters)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.Conv2D(
@@ -217,7 +217,7 @@ class DepthwiseConv2D(Layer):
         positions = count_elements(output[:2])
         return None if positions is None else positions * self._depthwise_weights(inputs[0][-1])
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.DepthwiseConv2D(
@@ -249,7 +249,7 @@ class SeparableConv2D(DepthwiseConv2D):
         channels = inputs[0][-1]
         return positions * (self._depthwise_weights(channels) + channels * self.depth_multiplier * self.filters)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         init = keras_initializer(self.kernel_initializer)
@@ -283,7 +283,7 @@ class Dense(Layer):
         positions = count_elements(inputs[0][:-1])
         return None if positions is None else positions * inputs[0][-1] * self.units
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.Dense(
@@ -305,7 +305,7 @@ class BatchNormalization(Layer):
         # gamma and beta when asked for; the moving mean and variance always
         return ((self.center + self.scale) * channels, 2 * channels)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.BatchNormalization(epsilon=self.epsilon, momentum=self.momentum,
@@ -317,7 +317,7 @@ class Activation(Layer):
     activation: str
     keras_class: ClassVar[str] = "Activation"
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.Activation(self.activation, name=name)
@@ -341,7 +341,7 @@ class Dropout(Layer):
                                        f"(None, {format_shape(shape)[1:]}: each size must be null, 1 or the input's")
         return shape
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         if self.noise_shape is None:
@@ -362,7 +362,7 @@ class ReLU(Layer):
     threshold: float = 0.0
     keras_class: ClassVar[str] = "ReLU"
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.ReLU(max_value=self.max_value, negative_slope=self.negative_slope,
@@ -381,7 +381,7 @@ class LayerNormalization(Layer):
     def param_counts(self, inputs):
         return ((self.center + self.scale) * inputs[0][-1], 0)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.LayerNormalization(epsilon=self.epsilon, center=self.center, scale=self.scale, name=name)
@@ -407,7 +407,7 @@ class Rescaling(Layer):
         _per_channel(self.offset, shape[-1], "offset")
         return shape
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         value = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
@@ -434,7 +434,7 @@ class Normalization(Layer):
             return (0, 2 * inputs[0][-1] + 1)  # mean, variance, count: not trainable
         return (0, 0)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         mean, variance = self.mean, self.variance
@@ -463,7 +463,7 @@ class _Pooling2D(Layer):
             c,
         )
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         cls = getattr(keras.layers, self.keras_class)
@@ -490,7 +490,7 @@ class ZeroPadding2D(Layer):
         (top, bottom), (left, right) = self.padding
         return (None if h is None else h + top + bottom, None if w is None else w + left + right, c)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.ZeroPadding2D(padding=self.padding, name=name)
@@ -507,7 +507,7 @@ class _GlobalPooling2D(Layer):
         _require_rank(shape, 3, self.keras_class)
         return (1, 1, shape[-1]) if self.keepdims else (shape[-1],)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return getattr(keras.layers, self.keras_class)(keepdims=self.keepdims, name=name)
@@ -532,7 +532,7 @@ class Flatten(Layer):
                                "(give the input a fixed height and width, or use a global pooling layer)")
         return (size,)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.Flatten(name=name)
@@ -574,7 +574,7 @@ class Concatenate(Layer):
             out[index] = None if out[index] is None or shape[index] is None else out[index] + shape[index]
         return tuple(out)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.Concatenate(axis=self.axis, name=name)
@@ -601,7 +601,7 @@ class _Elementwise(Layer):
                                        "(sizes must be equal, or 1 to broadcast)")
         return tuple(out)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return getattr(keras.layers, self.keras_class)(name=name)
@@ -666,7 +666,7 @@ class UpSampling2D(Layer):
         h, w, c = shape
         return (None if h is None else h * self.size[0], None if w is None else w * self.size[1], c)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.UpSampling2D(size=self.size, interpolation=self.interpolation, name=name)
@@ -687,7 +687,7 @@ class Cropping2D(Layer):
             out.append(None if n is None else n - a - b)
         return (*out, shape[2])
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.Cropping2D(cropping=self.cropping, name=name)
@@ -719,7 +719,7 @@ class Reshape(Layer):
                                f"{format_shape(self.target_shape)}: {size:,} is not a multiple of {known:,}")
         return tuple(size // known if d == -1 else d for d in self.target_shape)
 
-    def to_keras(self, name):
+    def to_keras(self, name):  # pragma: no mutate block (built by the slow suite only)
         import keras
 
         return keras.layers.Reshape(self.target_shape, name=name)
