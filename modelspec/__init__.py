@@ -17,25 +17,27 @@ from .analysis import analyze, check  # noqa: E402
 from .analysis import gc_paused  # noqa: E402
 from .errors import InternalError, Problem, SpecError  # noqa: E402
 from .graph import Budget, Graph  # noqa: E402
+from .limits import ReaderLimits  # noqa: E402
 from .loader import UsageError, parse_text  # noqa: E402
 from .spec import ModelSpec, parse_spec  # noqa: E402
 
 
-def load(path: Union[str, Path], budget: Budget = Budget(), *, overrides: Sequence[str] = ()) -> ModelSpec:
+def load(path: Union[str, Path], budget: Budget = Budget(), *, overrides: Sequence[str] = (),
+         limits: ReaderLimits = ReaderLimits()) -> ModelSpec:
     """Read, resolve, validate and statically check the spec file at ``path``; raise SpecError if invalid.
 
     ``overrides`` are ``PATH=VALUE`` strings, as the command line's ``--set`` (``["blocks.conv1.filters=32"]``).
-    The model must meet the spec's ``expect`` figures.
+    The model must meet the spec's ``expect`` figures; ``limits`` bounds what the file may be.
     """
-    spec, _ = check(str(path), budget, overrides=overrides)
+    spec, _ = check(str(path), budget, overrides=overrides, limits=limits)
     return spec
 
 
 def loads(text: Union[str, bytes], name: str = "<spec>", *, json: bool = False,
-          budget: Budget = Budget(), overrides: Sequence[str] = ()) -> ModelSpec:
+          budget: Budget = Budget(), overrides: Sequence[str] = (), limits: ReaderLimits = ReaderLimits()) -> ModelSpec:
     """Like :func:`load`, for spec text held in memory (YAML unless ``json``); relative ``extends``
     paths start at ``name``'s folder (the current one for ``<spec>``)."""
-    spec, _ = check(name, budget, overrides=overrides, text=text, as_json=json)
+    spec, _ = check(name, budget, overrides=overrides, text=text, as_json=json, limits=limits)
     return spec
 
 
@@ -57,6 +59,6 @@ def build(spec: Union[ModelSpec, str, Path], budget: Budget = Budget(), *, strat
 
 
 __all__ = [
-    "Budget", "Graph", "InternalError", "ModelSpec", "Problem", "SpecError", "UsageError",
-    "analyze", "build", "check", "load", "loads", "parse_spec", "parse_text",
+    "Budget", "Graph", "InternalError", "ReaderLimits", "ModelSpec", "Problem", "SpecError", "UsageError",
+    "analyze", "build", "check", "gc_paused", "load", "loads", "parse_spec", "parse_text",
 ]

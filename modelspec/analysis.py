@@ -20,6 +20,7 @@ from .errors import Problem, SpecError, SpecPath, format_path
 from .graph import Budget, BlockRecord, Graph, Tensor, unused_problems
 from .layers import Layer
 from .compose import load_source
+from .limits import DEFAULT, ReaderLimits
 from .spec import ModelSpec, parse_spec
 
 
@@ -350,16 +351,17 @@ def analyze(spec: ModelSpec, budget: Budget = Budget()) -> Graph:
 
 def check(path: str, budget: Budget = Budget(), *, overrides: Sequence[str] = (),
           text: Optional[str | bytes] = None, as_json: Optional[bool] = None,
-          expect: bool = True) -> tuple[ModelSpec, Graph]:
+          expect: bool = True, limits: ReaderLimits = DEFAULT) -> tuple[ModelSpec, Graph]:
     """Read, resolve, validate and statically analyse the spec file at ``path`` (``-``: stdin).
 
     ``overrides`` are ``--set PATH=VALUE`` strings, applied last. ``text``, when given, is the
     file's content (an editor's unsaved buffer, say): ``path`` then only names it and anchors
     relative ``extends`` paths (``as_json``: read it as JSON or YAML; by default, by ``path``'s
     suffix). ``expect``: hold the model to the spec's ``expect`` figures
-    (the views, ``summary`` and ``diff``, show a model that misses them instead).
+    (the views, ``summary`` and ``diff``, show a model that misses them instead). ``limits``: what
+    the file (and its bases) may be, read as data (:class:`~modelspec.limits.ReaderLimits`).
     """
-    spec = parse_spec(load_source(path, overrides, text=text, as_json=as_json))
+    spec = parse_spec(load_source(path, overrides, text=text, as_json=as_json, limits=limits))
     graph = analyze(spec, budget)
     if expect and spec.expect is not None:
         from .expect import check_expect

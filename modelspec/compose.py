@@ -26,28 +26,29 @@ from typing import Optional, Sequence
 from . import document
 from .document import Value, Where, fail
 from .errors import SpecError, SpecPath, UsageError
+from .limits import DEFAULT, ReaderLimits
 from .loader import parse_text, read_source
 from .source import Source
 
 COMPOSING_KEYS = ("extends", "patch", "insert", "modules")  # consumed here; never reach the spec model
 
-_FILES: dict[str, tuple[tuple[int, int], Value]] = {}  # real path -> ((mtime_ns, size), its document)
+_FILES: dict[tuple[str, ReaderLimits], tuple[tuple[int, int], Value]] = {}  # (real path, limits) -> (stamp, doc)
 
 
 def load_source(path: str, overrides: Sequence[str] = (), *, text: Optional[str | bytes] = None,
-                as_json: Optional[bool] = None) -> Source:
+                as_json: Optional[bool] = None, limits: ReaderLimits = DEFAULT) -> Source:
     """The resolved document of the spec at ``path``, every value located where it was written.
 
     ``text``, when given, is used instead of the file's content (``path`` still names it and is where
     relative ``extends`` paths start; ``as_json`` says how to read it, by default from the suffix). Raises :class:`UsageError` when ``path`` cannot be read and a
     located :class:`SpecError` for everything else.
     """
-    source = _parse(path, text, as_json) if text is not None else read_source(path)
+    source = _parse(path, text, as_json, limits) if text is not None else read_source(path, limits)
     if not overrides and not (isinstance(source.data, dict) and any(k in source.data for k in COMPOSING_KEYS)):
         return source
     root = document.from_source(source)
     if root.is_map:
-        root = _resolve(root, _folder(path), [_real(path)] if path != "-" else [])
+        root = _resolve(root, _folder(path), [_real(path)] if path != "-" else [], limits)
         root = apply_overrides(root, overrides)
         from .modules import inline_modules
 
@@ -75,11 +76,11 @@ def module_library(path: str) -> Optional[list[str]]:
     return list(root.data["modules"].data)
 
 
-def _parse(path: str, text: str | bytes, as_json: Optional[bool]) -> Source:
+def _parse(path: str, text: str | bytes, as_json: Optional[bool], limits: ReaderLimits) -> Source:
     if as_json is None:
         suffix = Path(path).suffix.lower()
         as_json = True if suffix == ".json" else False if suffix in (".yaml", ".yml") else None
-    return parse_text(text, path, as_json=as_json)
+    return parse_text(text, path, as_json=as_json, limits=limits)
 
 
 def _folder(path: str) -> Path:
@@ -93,14 +94,14 @@ def _real(path: str) -> str:
 # ------------------------------------------------------------------ extends
 
 
-def _resolve(root: Value, folder: Path, stack: list[str]) -> Value:
+def _resolve(root: Value, folder: Path, stack: list[str], limits: ReaderLimits = DEFAULT) -> Value:
     """The document ``root`` (of a file in ``folder``) with its bases merged under it and its patches applied."""
     extends = root.get("extends")
     merged = document.without(root, "extends", "patch", "insert")
     if extends is not None:
         result: Optional[Value] = None
         for at, base_path in _base_paths(extends):
-            base = _read_base(folder, base_path, at, stack)
+            base = _read_base(folder, base_path, at, stack, limits)
             result = base if result is None else document.merge(result, base)
         merged = document.merge(result, merged) if result is not None else merged
     if root.get("patch") is not None:
@@ -123,7 +124,7 @@ def _base_paths(extends: Value) -> list[tuple[Where, str]]:
     return paths
 
 
-def _read_base(folder: Path, name: str, at: Where, stack: list[str]) -> Value:
+def _read_base(folder: Path, name: str, at: Where, stack: list[str], limits: ReaderLimits) -> Value:
     path = folder / name
     real = _real(str(path))
     if real in stack:
@@ -136,19 +137,19 @@ def _read_base(folder: Path, name: str, at: Where, stack: list[str]) -> Value:
     except OSError:
         fail(at, f"base file {name!r} not found (looked for {path})", ("extends",))
     stamp = (stat.st_mtime_ns, stat.st_size)
-    cached = _FILES.get(real)
+    cached = _FILES.get((real, limits))
     if cached is not None and cached[0] == stamp:
         tree = cached[1]
     else:
         try:
-            source = read_source(str(path))
+            source = read_source(str(path), limits)
         except UsageError as e:
             fail(at, f"cannot read base file {name!r}: {e.message}", ("extends",))
         tree = document.from_source(source)
-        _FILES[real] = (stamp, tree)
+        _FILES[(real, limits)] = (stamp, tree)
     if not tree.is_map:
         fail(tree.where, "a base spec must be a mapping (name, input, blocks, modules...)")
-    return _resolve(tree, path.parent, stack + [real])
+    return _resolve(tree, path.parent, stack + [real], limits)
 
 
 # ------------------------------------------------------------------ patch and insert

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import json.decoder
 import re
-from typing import Any
+from typing import Any, NoReturn
 
-from . import limits
+from .limits import DEFAULT, ReaderLimits
 from .errors import SpecPath
-from .source import LineIndex, Source, check_string, describe_char, fail, number_problem, shown
+from .source import LineIndex, Source, check_string, describe_char, fail, note_key, number_problem
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -23,17 +23,17 @@ _JSON_NONFINITE = re.compile(r"-?(NaN|Infinity)")
 class JsonReader:
     """A strict JSON reader (RFC 8259) that records where each value starts."""
 
-    def __init__(self, text: str, name: str, lines: LineIndex, source: Source):
-        self.text, self.name, self.lines, self.source = text, name, lines, source
+    def __init__(self, text: str, name: str, lines: LineIndex, source: Source, limits: ReaderLimits = DEFAULT):
+        self.text, self.name, self.lines, self.source, self.limits = text, name, lines, source, limits
         self.pos = 0
         self.count = 0
         self.open: list[tuple[int, SpecPath]] = []  # offsets of the '{' / '[' not yet closed
 
-    def fail(self, message: str, offset: int | None = None, path: SpecPath = ()) -> None:
+    def fail(self, message: str, offset: int | None = None, path: SpecPath = ()) -> NoReturn:
         line, col = self.lines.position(self.pos if offset is None else offset)
         fail(self.name, line, col, message, path)
 
-    def fail_at_end(self, path: SpecPath) -> None:
+    def fail_at_end(self, path: SpecPath) -> NoReturn:
         """The text ended inside a collection: blame the innermost one left open."""
         if self.open:
             offset, open_path = self.open[-1]
@@ -59,10 +59,9 @@ class JsonReader:
         if not char:
             self.fail_at_end(path)
         self.count += 1
-        if self.count > limits.MAX_VALUES:
-            self.fail(f"the document has more than {limits.MAX_VALUES:,} values; a spec has a few hundred", path=path)
-        if depth > limits.MAX_DEPTH:
-            self.fail(f"invalid JSON: nesting deeper than {limits.MAX_DEPTH} levels", path=path)
+        too_many = self.limits.too_many(self.count, depth)
+        if too_many:
+            self.fail(too_many if self.count > self.limits.max_values else f"invalid JSON: {too_many}", path=path)
         self.source.values[path] = self.lines.position(start)
         if char == "{":
             return self.object(path, depth)
@@ -89,10 +88,10 @@ class JsonReader:
         self.pos = match.end()
         text = match.group()
         if text.lstrip("-") == "0" and self.text[self.pos : self.pos + 1].isdigit():
-            written = re.match(r"-?[0-9]+", self.text[match.start() : match.start() + limits.MAX_INT_DIGITS]).group()
+            written = re.match(r"-?[0-9]+", self.text[match.start() : match.start() + self.limits.max_int_digits]).group()
             self.fail(f"invalid JSON: a number cannot start with 0; write {int(written)}, not {written}",
                       match.start(), path)
-        if len(text) > limits.MAX_INT_DIGITS:
+        if len(text) > self.limits.max_int_digits:
             what = "integer" if not (match.group(1) or match.group(2)) else "number"
             self.fail(f"{what} with {len(text):,} characters is too long", match.start(), path)
         if match.group(1) or match.group(2):
@@ -151,11 +150,7 @@ class JsonReader:
             if not self.text.startswith('"', self.pos):
                 self.expect('"', "a string key in double quotes", path)
             key = self.string(path)
-            if key in result:
-                line, col = self.source.keys[path + (key,)]
-                self.fail(f"duplicate key {shown(key)} (first written at line {line}, column {col})",
-                          key_at, path + (key,))
-            self.source.keys[path + (key,)] = self.lines.position(key_at)
+            note_key(self.source, path, key, self.lines.position(key_at), result)
             self.expect(":", "':' after the key", path)
             self.skip_ws()
             result[key] = self.value(path + (key,), depth + 1)

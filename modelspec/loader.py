@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from . import limits
+from .limits import DEFAULT, ReaderLimits
 from .errors import SpecError, UsageError
 from .source import LineIndex, NON_PRINTABLE, Source, describe_char, fail
 from .yaml_reader import read_yaml
@@ -42,19 +42,19 @@ from .yaml_reader import read_yaml
 __all__ = ["Source", "UsageError", "parse_text", "read_source"]
 
 
-def read_source(path: str) -> Source:
+def read_source(path: str, limits: ReaderLimits = DEFAULT) -> Source:
     """Read and parse the spec at ``path`` (``-`` is standard input).
 
     Raises :class:`UsageError` when the file cannot be read, and
     :class:`SpecError` (located) when its content is not an acceptable spec document.
     """
-    raw = read_bytes(path)
+    raw = read_bytes(path, limit=limits.max_bytes)
     suffix = Path(path).suffix.lower()
     as_json = True if suffix == ".json" else False if suffix in (".yaml", ".yml") else None
-    return parse_text(raw, path, as_json=as_json)
+    return parse_text(raw, path, as_json=as_json, limits=limits)
 
 
-def read_bytes(path: str, what: str = "spec file", limit: int = limits.MAX_BYTES) -> bytes:
+def read_bytes(path: str, what: str = "spec file", limit: int = DEFAULT.max_bytes) -> bytes:
     """The first ``limit + 1`` bytes of ``path`` (``-``: standard input), or a :class:`UsageError`
     saying why there are none: missing, a directory, an empty path, standard input closed."""
     if path == "-":
@@ -78,7 +78,7 @@ def read_bytes(path: str, what: str = "spec file", limit: int = limits.MAX_BYTES
         raise UsageError(path, f"cannot read: {e.strerror or e}") from None
 
 
-def read_text(path: str, what: str = "file", limit: int = limits.MAX_BYTES) -> str:
+def read_text(path: str, what: str = "file", limit: int = DEFAULT.max_bytes) -> str:
     """A text file read as a spec is: a size limit and UTF-8 (a byte-order mark allowed), with the same
     located errors; for files that are not specs (``schema --check``, whose file is larger)."""
     raw = read_bytes(path, what, limit)
@@ -87,7 +87,8 @@ def read_text(path: str, what: str = "file", limit: int = limits.MAX_BYTES) -> s
     return decode(raw, path)
 
 
-def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: Optional[bool] = False) -> Source:
+def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: Optional[bool] = False,
+               limits: ReaderLimits = DEFAULT) -> Source:
     """Parse spec text (bytes or str) into a :class:`Source`, or raise a located SpecError.
 
     ``as_json``: True reads strict JSON, False YAML; None (standard input, other
@@ -95,8 +96,8 @@ def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: Optional[bool
     valid JSON — so tab-indented JSON works, which PyYAML's scanner refuses —
     and everything else, or what JSON refuses, as YAML.
     """
-    if len(raw) > limits.MAX_BYTES:
-        fail(name, 1, 1, f"the file is larger than {limits.MAX_BYTES:,} bytes; a spec is a few kilobytes")
+    if len(raw) > limits.max_bytes:
+        fail(name, 1, 1, f"the file is larger than {limits.max_bytes:,} bytes; a spec is a few kilobytes")
     text = decode(raw, name) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
     lines = LineIndex(text)
     bad = NON_PRINTABLE.search(text)
@@ -107,20 +108,20 @@ def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: Optional[bool
         fail(name, 1, 1, "the spec file is empty")
     if as_json is None and text.lstrip()[:1] in ("{", "["):
         try:
-            return _read(text, name, lines, as_json=True)
+            return _read(text, name, lines, as_json=True, limits=limits)
         except SpecError:
             pass  # YAML flow style, or JSON with a mistake: YAML reports it
-    return _read(text, name, lines, as_json=bool(as_json))
+    return _read(text, name, lines, as_json=bool(as_json), limits=limits)
 
 
-def _read(text: str, name: str, lines: LineIndex, *, as_json: bool) -> Source:
+def _read(text: str, name: str, lines: LineIndex, *, as_json: bool, limits: ReaderLimits) -> Source:
     source = Source(name, None)
     if as_json:
         from .json_reader import JsonReader  # loaded for JSON input only
 
-        source.data = JsonReader(text, name, lines, source).read_document()
+        source.data = JsonReader(text, name, lines, source, limits).read_document()
     else:
-        source.data = read_yaml(text, name, source)
+        source.data = read_yaml(text, name, source, limits)
     return source
 
 

@@ -6,7 +6,7 @@ import bisect
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 from .errors import Problem, SpecError, SpecPath
 
@@ -56,8 +56,18 @@ class Source:
         return ()
 
 
-def fail(name: str, line: int, column: int, message: str, path: SpecPath = ()) -> None:
+def fail(name: str, line: int, column: int, message: str, path: SpecPath = ()) -> NoReturn:
     raise SpecError(Problem(message, tuple(path), name, line, column))
+
+
+def note_key(source: Source, mapping: SpecPath, key: str, at: tuple[int, int], written) -> None:
+    """Record that ``key`` of the mapping at ``mapping`` was written at ``at`` (line, column); ``written``
+    holds the keys its mapping has so far. A key written twice is an error at the second (both readers)."""
+    if key in written:
+        line, col = source.keys[mapping + (key,)]
+        fail(source.name, *at, f"duplicate key {shown(key)} (first written at line {line}, column {col})",
+             mapping + (key,))
+    source.keys[mapping + (key,)] = at
 
 
 def describe_char(char: str) -> str:

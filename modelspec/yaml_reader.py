@@ -3,13 +3,13 @@
 Scalars are resolved by the YAML 1.2 core schema (only ``true``/``false`` are
 booleans, ``1e-4`` is a number, ``010``/``0o10`` are refused as ambiguous); only
 the core tags are accepted; aliases are expanded with a count, so an alias bomb
-stops at :data:`limits.MAX_VALUES`; anchors, aliases and ``<<`` merges work.
+stops at the reader limits' ``max_values``; anchors, aliases and ``<<`` merges work.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import yaml
 from yaml.composer import Composer
@@ -20,9 +20,9 @@ from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
-from . import limits
+from .limits import DEFAULT, ReaderLimits
 from .errors import SpecPath
-from .source import Source, check_string, fail, number_problem, shown
+from .source import Source, check_string, fail, note_key, number_problem, shown
 
 _PLAIN = "!modelspec/plain"  # tag given to untagged plain scalars, resolved below
 _CORE = "tag:yaml.org,2002:"
@@ -62,8 +62,9 @@ class _Composer(Composer):
     to the anchor it was given.
     """
 
-    def __init__(self):
+    def __init__(self, limits: ReaderLimits = DEFAULT):
         super().__init__()
+        self.limits = limits
         self.depth = 0
         self.count = 0
         self.path: list = []
@@ -85,11 +86,9 @@ class _Composer(Composer):
             self.path.append(part)
         event = self.peek_event()
         self.count += 1
-        if self.count > limits.MAX_VALUES:
-            raise _Stop(f"the document has more than {limits.MAX_VALUES:,} values; a spec has a few hundred",
-                        event.start_mark)
-        if self.depth >= limits.MAX_DEPTH:
-            raise _Stop(f"nesting deeper than {limits.MAX_DEPTH} levels", event.start_mark)
+        too_many = self.limits.too_many(self.count, self.depth + 1)
+        if too_many:
+            raise _Stop(too_many, event.start_mark)
         if isinstance(event, AliasEvent) and parent is not None:
             if index is None:  # an alias used as a mapping key: slot ("key", the pair's position)
                 slot = ("key", len(parent.value))
@@ -123,22 +122,23 @@ class _Scanner(Scanner):
     """
 
     def fetch_flow_collection_start(self, TokenClass):
-        if self.flow_level >= limits.MAX_DEPTH:
-            raise _Stop(f"nesting deeper than {limits.MAX_DEPTH} levels", self.get_mark())
+        too_many = self.limits.too_many(0, self.flow_level + 1)
+        if too_many:
+            raise _Stop(too_many, self.get_mark())
         super().fetch_flow_collection_start(TokenClass)
 
 
 class _YamlLoader(Reader, _Scanner, Parser, _Composer, _Resolver):
-    def __init__(self, stream):
+    def __init__(self, stream, limits: ReaderLimits):
         Reader.__init__(self, stream)
         _Scanner.__init__(self)
         Parser.__init__(self)
-        _Composer.__init__(self)
+        _Composer.__init__(self, limits)
         _Resolver.__init__(self)
 
 
-def read_yaml(text: str, name: str, source: Source) -> Any:
-    loader = _YamlLoader(text)
+def read_yaml(text: str, name: str, source: Source, limits: ReaderLimits = DEFAULT) -> Any:
+    loader = _YamlLoader(text, limits)
     try:
         node = loader.get_single_node()
         version = loader.yaml_version
@@ -152,7 +152,7 @@ def read_yaml(text: str, name: str, source: Source) -> Any:
     except yaml.YAMLError as e:  # reader errors carry no mark; the text was checked before
         fail(name, 1, 1, f"invalid YAML: {e}")
     except RecursionError:  # pragma: no cover - the depth limit comes first
-        fail(name, 1, 1, f"invalid YAML: nesting deeper than {limits.MAX_DEPTH} levels")
+        fail(name, 1, 1, f"invalid YAML: nesting deeper than {limits.max_depth} levels")
     finally:
         loader.dispose()
     if version is not None and version != (1, 2):
@@ -163,7 +163,7 @@ def read_yaml(text: str, name: str, source: Source) -> Any:
     if node is None or (isinstance(node, ScalarNode) and node.tag == _PLAIN and node.value == ""):
         # nothing at all, or an empty document (`---` then `...`): the file is empty, at its start
         fail(name, 1, 1, "the spec file holds no document (only comments or blank space)")
-    tree = _YamlTree(name, source, loader.alias_marks, loader.anchor_names)
+    tree = _YamlTree(name, source, loader.alias_marks, loader.anchor_names, limits)
     return tree.convert(node, (), 1)
 
 
@@ -287,8 +287,10 @@ class _YamlTree:
     at the alias that makes it so.
     """
 
-    def __init__(self, name: str, source: Source, alias_marks: dict, anchor_names: dict[int, str]):
+    def __init__(self, name: str, source: Source, alias_marks: dict, anchor_names: dict[int, str],
+                 limits: ReaderLimits):
         self.name = name
+        self.limits = limits
         self.source = source
         self.alias_marks = alias_marks
         self.anchor_names = anchor_names
@@ -296,7 +298,7 @@ class _YamlTree:
         self.active: dict[int, Any] = {}  # id(node) -> node, for the nodes being converted
         self.aliases: list[tuple[str, Any, SpecPath]] = []  # aliases being expanded, outermost first
 
-    def fail(self, node, message: str, path: SpecPath) -> None:
+    def fail(self, node, message: str, path: SpecPath) -> NoReturn:
         fail(self.name, node.start_mark.line + 1, node.start_mark.column + 1, message, path)
 
     def where(self, mark) -> tuple[int, int]:
@@ -306,7 +308,7 @@ class _YamlTree:
             mark = self.aliases[0][1]
         return mark.line + 1, mark.column + 1
 
-    def fail_at(self, mark, message: str, path: SpecPath) -> None:
+    def fail_at(self, mark, message: str, path: SpecPath) -> NoReturn:
         fail(self.name, mark.line + 1, mark.column + 1, message, path)
 
     def convert(self, node, path: SpecPath, depth: int, alias: Optional[tuple[str, Any]] = None) -> Any:
@@ -326,9 +328,9 @@ class _YamlTree:
 
     def _convert(self, node, path: SpecPath, depth: int, mark) -> Any:
         self.count += 1
-        if self.count > limits.MAX_VALUES or depth > limits.MAX_DEPTH:
-            what = (f"expand to more than {limits.MAX_VALUES:,} values" if self.count > limits.MAX_VALUES
-                    else f"nest deeper than {limits.MAX_DEPTH} levels")
+        if self.limits.too_many(self.count, depth):
+            what = (f"expand to more than {self.limits.max_values:,} values" if self.count > self.limits.max_values
+                    else f"nest deeper than {self.limits.max_depth} levels")
             if self.aliases:
                 anchor, at, at_path = self.aliases[0]
                 self.fail_at(at, f"alias *{anchor} makes the document {what}; "
@@ -381,12 +383,8 @@ class _YamlTree:
                 what = shown(key_node.value) if isinstance(key_node, ScalarNode) else "a collection"
                 self.fail_at(key_mark, f"mapping keys must be strings; {what} is not "
                              "(quote it if it is meant as a name)", path)
-            if key in written:
-                line, col = self.source.keys[path + (key,)]
-                self.fail_at(key_mark, f"duplicate key {shown(key)} (first written at line {line}, column {col})",
-                             path + (key,))
+            note_key(self.source, path, key, self.where(key_mark), written)
             written.add(key)
-            self.source.keys[path + (key,)] = self.where(key_mark)
             alias = self.alias_marks.get((id(node), id(key_node)))
             result[key] = self.convert(value_node, path + (key,), depth + 1, alias)
         return result
@@ -438,13 +436,13 @@ class _YamlTree:
         if value in ("false", "False", "FALSE"):
             return False
         if _INT.fullmatch(value) or _OCTAL.fullmatch(value):
-            if len(value) > limits.MAX_INT_DIGITS:
+            if len(value) > self.limits.max_int_digits:
                 self.fail(node, f"integer with {len(value):,} digits is too large", path)
             if _OCTAL.fullmatch(value):
                 self.fail(node, _ambiguous_octal(value), path)
             return int(value, 0)
         if _FLOAT.fullmatch(value):
-            if len(value) > limits.MAX_INT_DIGITS:
+            if len(value) > self.limits.max_int_digits:
                 self.fail(node, f"number with {len(value):,} characters is too long", path)
             number = float(value)
             problem = number_problem(value, number)

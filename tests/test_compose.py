@@ -113,7 +113,7 @@ def test_a_base_is_read_once_however_many_children_extend_it(tmp_path, monkeypat
     write(tmp_path, files)
     read = []
     original = compose.read_source
-    monkeypatch.setattr(compose, "read_source", lambda path: read.append(Path(path).name) or original(path))
+    monkeypatch.setattr(compose, "read_source", lambda path, *args: read.append(Path(path).name) or original(path, *args))
     for i in range(5):
         modelspec.load(tmp_path / f"c{i}.yaml")
     assert read.count("base.yaml") == 1
