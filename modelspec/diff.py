@@ -262,12 +262,7 @@ def render_text(diff: dict) -> str:
                 parts[0] += f", and {len(item['fields']) - 6} more field(s)"
             if "retyped" in item:
                 parts.append(f"type {item['retyped']['before']} -> {item['retyped']['after']}")
-            if "output_shape" in item:
-                parts.append(f"output {_shape(item['output_shape']['before'])} -> "
-                             f"{_shape(item['output_shape']['after'])}")
-            if "params" in item:
-                parts.append(f"params {_delta(item['params']['before'], item['params']['after'])}")
-            lines.append(f"  ~ {item['name']} ({item['type']}): " + "; ".join(p for p in parts if p))
+            lines.append(f"  ~ {item['name']} ({item['type']}): " + "; ".join(p for p in parts + _moves(item) if p))
     layers = diff["layers"]
     counts = [f"{len(layers[k])} {k}" for k in ("added", "removed", "renamed", "changed") if layers[k]]
     if counts:
@@ -286,11 +281,7 @@ def render_text(diff: dict) -> str:
                 parts.append(f"class {item['class']['before']} -> {item['class']['after']}")
             for c in item.get("settings", []):
                 parts.append(f"{c['field']}: {_value(c['before'])} -> {_value(c['after'])}")
-            if "output_shape" in item:
-                parts.append(f"output {_shape(item['output_shape']['before'])} -> "
-                             f"{_shape(item['output_shape']['after'])}")
-            if "params" in item:
-                parts.append(f"params {_delta(item['params']['before'], item['params']['after'])}")
+            parts += _moves(item)
             if "inputs" in item:
                 parts.append(f"inputs {', '.join(item['inputs']['before'])} -> {', '.join(item['inputs']['after'])}")
             shown.append(f"  ~ {item['name']}: " + "; ".join(parts))
@@ -301,6 +292,16 @@ def render_text(diff: dict) -> str:
         figure = diff[key]
         lines.append(f"{label}: {_delta(figure['before'], figure['after'])}")
     return "\n".join(lines) + "\n"
+
+
+def _moves(item: dict) -> list[str]:
+    """A changed block's or layer's output shape and params, before -> after, as far as they moved."""
+    parts = []
+    if "output_shape" in item:
+        parts.append(f"output {_shape(item['output_shape']['before'])} -> {_shape(item['output_shape']['after'])}")
+    if "params" in item:
+        parts.append(f"params {_delta(item['params']['before'], item['params']['after'])}")
+    return parts
 
 
 def _delta(before: Optional[int], after: Optional[int]) -> str:

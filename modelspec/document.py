@@ -130,15 +130,7 @@ def replace_at(root: Value, path: SpecPath, new: Optional[Value]) -> Value:
         assert new is not None
         return new
     head, rest = path[0], path[1:]
-    if root.is_list:
-        items = list(root.data)
-        inner = replace_at(items[head], rest, new) if rest else new
-        if inner is None:
-            del items[head]
-        else:
-            items[head] = inner
-        return root.with_items(items)
-    items = dict(root.data)
+    items = list(root.data) if root.is_list else dict(root.data)
     inner = replace_at(items[head], rest, new) if rest else new
     if inner is None:
         del items[head]
@@ -153,24 +145,31 @@ def value_at(root: Value, path: SpecPath) -> Value:
     return root
 
 
-def block_lists(blocks: Value, path: SpecPath) -> Iterator[tuple[SpecPath, Value]]:
-    """Every list of blocks in the tree of block list ``blocks`` (at ``path``), itself first, as written."""
+def child_lists(block: Value) -> Iterator[tuple[SpecPath, Value]]:
+    """The lists of blocks a composite block (as written) holds, with their paths under it:
+    ``(("blocks",), list)``, ``(("branches", 0), list)``; nothing for any other value."""
     from .blocks import block_class
 
+    kind = block.get("type")
+    cls = block_class(kind.data) if kind is not None and isinstance(kind.data, str) else None
+    for key, depth in (cls.nested if cls is not None else {}).items():
+        inner = block.get(key)
+        if inner is None or not inner.is_list:
+            continue
+        if depth == 1:
+            yield (key,), inner
+        else:
+            for j, branch in enumerate(inner.data):
+                if branch.is_list:
+                    yield (key, j), branch
+
+
+def block_lists(blocks: Value, path: SpecPath) -> Iterator[tuple[SpecPath, Value]]:
+    """Every list of blocks in the tree of block list ``blocks`` (at ``path``), itself first, as written."""
     yield path, blocks
     for i, block in enumerate(blocks.data):
-        kind = block.get("type")
-        cls = block_class(kind.data) if kind is not None and isinstance(kind.data, str) else None
-        for key, depth in (cls.nested if cls is not None else {}).items():
-            inner = block.get(key)
-            if inner is None or not inner.is_list:
-                continue
-            if depth == 1:
-                yield from block_lists(inner, path + (i, key))
-            else:
-                for j, branch in enumerate(inner.data):
-                    if branch.is_list:
-                        yield from block_lists(branch, path + (i, key, j))
+        for key, inner in child_lists(block):
+            yield from block_lists(inner, path + (i,) + key)
 
 
 def named_blocks(root: Value) -> dict[str, list[SpecPath]]:

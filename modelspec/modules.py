@@ -255,17 +255,8 @@ def _inline_list(blocks: Value, path: SpecPath, modules: dict[str, Module], uses
             continue
         if kind is not None and isinstance(kind.data, str) and block_class(kind.data) is None and modules:
             _unknown_type(kind, at, modules)
-        cls = block_class(kind.data) if kind is not None and isinstance(kind.data, str) else None
-        for key, depth in (cls.nested if cls is not None else {}).items():
-            inner = block.get(key)
-            if inner is None or not inner.is_list:
-                continue
-            if depth == 1:
-                new = _inline_list(inner, at + (key,), modules, uses, stack)
-            else:
-                new = inner.with_items([_inline_list(b, at + (key, j), modules, uses, stack) if b.is_list else b
-                                        for j, b in enumerate(inner.data)])
-            block = block.with_items({**block.data, key: new})
+        for key, inner in list(document.child_lists(block)):
+            block = document.replace_at(block, key, _inline_list(inner, at + key, modules, uses, stack))
         items.append(block)
     return blocks.with_items(items)
 
