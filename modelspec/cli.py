@@ -345,9 +345,17 @@ def _plot(args) -> int:
 
 def _fit(args) -> int:
     spec, graph = _check(args, args.spec)  # every spec error surfaces before TensorFlow loads
-    from .fit import run
+    from .fit import run  # which checks the data folder, then loads TensorFlow quietly
 
     return run(args, spec, graph)
+
+
+def _quiet_tensorflow() -> None:
+    """Load TensorFlow with its known start-up lines held back (``build --verbose`` shows them)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .quiet import tensorflow_loaded
+
+    tensorflow_loaded(verbose=False)
 
 
 def _lsp(args) -> int:
@@ -368,7 +376,7 @@ def _export(args) -> int:
     spec, graph = _check(args, args.spec)
     out = Path(args.output)
     check_output(out, args.format)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _quiet_tensorflow()
     from .trainer import build_model
 
     model = build_model(spec, graph, weights=args.weights)

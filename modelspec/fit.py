@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,7 +196,9 @@ def run(args, spec: ModelSpec, graph: Graph) -> int:
     from .backend import require_tensorflow
 
     require_tensorflow("training a model")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .cli import _quiet_tensorflow
+
+    _quiet_tensorflow()  # its known start-up lines held back, as for build
 
     from .distribute import get_strategy, is_chief
 
