@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, NoReturn, Optional, Sequence
 
 from . import __version__
-from .errors import InternalError, SpecError, as_dict, render, render_github
+from .errors import InternalError, SpecError, _one_line, as_dict, render, render_github
 from .graph import Budget
 from .loader import UsageError
 
@@ -173,6 +173,12 @@ def _budget(args) -> Budget:
     return Budget(args.max_params, args.max_layers, args.max_activation_bytes)
 
 
+def _one_stdin(paths: Sequence[str]) -> None:
+    """Standard input can be read once: ``-`` given twice is a usage error."""
+    if list(paths).count("-") > 1:
+        raise UsageError("-", "standard input is given more than once; it can be read only once")
+
+
 def _check(args, path: str, *, expect: bool = True):
     """Read, resolve and check the spec at ``path`` with the command's ``--set`` overrides and budgets.
 
@@ -217,6 +223,7 @@ def _read_text(path: Optional[str]) -> Optional[str]:
 
 
 def _validate(args) -> int:
+    _one_stdin(args.specs)
     status, problems = EXIT_OK, []
     for path in args.specs:
         try:
@@ -225,7 +232,7 @@ def _validate(args) -> int:
             library = _module_library(args, path)
             if library is not None:  # a base of modules only: nothing to build, its modules are sound
                 if args.format != "json":
-                    _emit(f"ok: {path} (modules only: {', '.join(library)})")
+                    _emit(f"ok: {_one_line(path)} (modules only: {', '.join(library)})")
                 continue
             status = max(status, EXIT_INVALID)
             if args.format == "text":
@@ -238,7 +245,7 @@ def _validate(args) -> int:
             problems.append(e)
         else:
             if args.format != "json":
-                _emit(f"ok: {path} ({sum(n.params for n in graph.nodes):,} params)")
+                _emit(f"ok: {_one_line(path)} ({sum(n.params for n in graph.nodes):,} params)")
     if args.format == "github":
         for problem in problems:
             _emit(render_github(problem))
@@ -294,6 +301,7 @@ def _expand(args) -> int:
 
 
 def _diff(args) -> int:
+    _one_stdin([args.old, args.new])
     from .diff import architecture_diff, render_json, render_text
 
     sides = []
@@ -327,7 +335,7 @@ def _build(args) -> int:
 
     with recursion_room(len(graph.nodes)):  # Keras' save walks the graph recursively too
         _write_atomically(out, model.save)
-    _emit(f"saved: {out} ({model.count_params():,} params)")
+    _emit(f"saved: {_one_line(str(out))} ({model.count_params():,} params)")
     return EXIT_OK
 
 
@@ -486,6 +494,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_USAGE
     except _StdoutClosed:  # silently, as cat and grep end
         return EXIT_PIPE
+    except OSError as e:  # a path the system refuses (a name too long, a loop of links): the file's problem
+        _error(str(UsageError(e.filename if e.filename is not None else "modelspec",
+                              f"cannot use this path: {e.strerror or e}")))
+        return EXIT_USAGE
     except KeyboardInterrupt:
         _error("modelspec: interrupted")
         return 130

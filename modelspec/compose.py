@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Optional, Sequence
 
 from . import document
 from .document import Value, Where, fail
-from .errors import SpecError, SpecPath, UsageError
+from .errors import SpecError, SpecPath, UsageError, visible_path
 from .limits import DEFAULT, ReaderLimits
 from .loader import parse_text, read_source
 from .source import Source
@@ -130,13 +131,15 @@ def _read_base(folder: Path, name: str, at: Where, stack: list[str], limits: Rea
     if real in stack:
         chain = " -> ".join(Path(p).name for p in stack[stack.index(real):] + [real])
         fail(at, f"extends itself: {chain}; a base cannot extend the file that extends it", ("extends",))
-    if path.is_dir():
-        fail(at, f"{name!r} is a directory, not a base spec file", ("extends",))
     try:
-        stat = path.stat()
-    except OSError:
-        fail(at, f"base file {name!r} not found (looked for {path})", ("extends",))
-    stamp = (stat.st_mtime_ns, stat.st_size)
+        info = path.stat()
+    except FileNotFoundError:
+        fail(at, f"base file {visible_path(name)} not found (looked for {visible_path(str(path))})", ("extends",))
+    except OSError as e:  # a name too long, a loop of links, a part of the path that is a file...
+        fail(at, f"cannot read base file {visible_path(name)}: {e.strerror or e}", ("extends",))
+    if stat.S_ISDIR(info.st_mode):
+        fail(at, f"{visible_path(name)} is a directory, not a base spec file", ("extends",))
+    stamp = (info.st_mtime_ns, info.st_size)
     cached = _FILES.get((real, limits))
     if cached is not None and cached[0] == stamp:
         tree = cached[1]
@@ -144,11 +147,17 @@ def _read_base(folder: Path, name: str, at: Where, stack: list[str], limits: Rea
         try:
             source = read_source(str(path), limits)
         except UsageError as e:
-            fail(at, f"cannot read base file {name!r}: {e.message}", ("extends",))
+            fail(at, f"cannot read base file {visible_path(name)}: {e.message}", ("extends",))
+        except SpecError as e:
+            first = e.problems[0].message
+            if "holds no document" not in first and "file is empty" not in first:
+                raise  # a mistake inside the base: reported where it is written there
+            fail(at, f"base file {visible_path(name)} is empty", ("extends",))
         tree = document.from_source(source)
         _FILES[(real, limits)] = (stamp, tree)
     if not tree.is_map:
-        fail(tree.where, "a base spec must be a mapping (name, input, blocks, modules...)")
+        fail(at, f"base file {visible_path(name)} is not a spec: a base is a mapping (name, input, blocks, "
+             "modules...)", ("extends",))
     return _resolve(tree, path.parent, stack + [real], limits)
 
 

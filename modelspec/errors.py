@@ -103,8 +103,19 @@ _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _one_line(text: str) -> str:
-    """Control characters and line breaks escaped (``\\n``), so an error stays one line."""
+    """Control characters and line breaks escaped (``\\n``), so an error stays one line; bytes of a path
+    that are not UTF-8 (which Python holds as surrogates) written as ``\\xff``."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") if _SURROGATE.search(
+        text) else text
     return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def visible_path(path: str) -> str:
+    """A file path as quoted in a message: on one line, its undecodable bytes and controls escaped."""
+    return repr(_one_line(path)) if len(path) <= 200 else repr(_one_line(path[:197]) + "...")
 
 
 def render(problem: Problem) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import Problem, SpecError
 
@@ -33,6 +33,13 @@ class Expect(BaseModel):
                                                     examples=[30000000])
     max_macs: Optional[Union[int, float]] = Field(None, ge=0, description="At most this many MACs per sample.",
                                                   examples=[2.0e9])
+
+
+    @model_validator(mode="after")
+    def _one_shape_figure(self) -> "Expect":
+        if self.output_shape is not None and self.output_shapes is not None:
+            raise ValueError("give output_shape (the first output's) or output_shapes (every output's), not both")
+        return self
 
 
 def unmet(expect: Expect, figures: dict) -> list[Problem]:
@@ -66,11 +73,16 @@ def unmet(expect: Expect, figures: dict) -> list[Problem]:
         if limit is None:
             continue
         if got is None:
-            miss(field, f"expected at most {limit:,.0f} MACs, but the MACs are unknown (an input size is free)")
+            miss(field, f"expected at most {_number(limit)} MACs, but the MACs are unknown (an input size is free)")
         elif got > limit:
             what = "params" if field == "max_params" else "MACs"
-            miss(field, f"expected at most {limit:,.0f} {what}, got {got:,} ({got - limit:+,.0f} over)")
+            miss(field, f"expected at most {_number(limit)} {what}, got {got:,} ({_number(got - limit, '+')} over)")
     return problems
+
+
+def _number(value, sign: str = "") -> str:
+    """A limit as written: 2,000,000 for 2.0e6, 1.5 for 1.5."""
+    return f"{value:{sign},.0f}" if float(value).is_integer() else f"{value:{sign},}"
 
 
 def _shape(shape: list) -> str:

@@ -30,6 +30,8 @@ quote at its opening, a mis-indented key at its first character.
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Optional
@@ -66,15 +68,17 @@ def read_bytes(path: str, what: str = "spec file", limit: int = DEFAULT.max_byte
             raise UsageError("-", f"cannot read standard input: {getattr(e, 'strerror', None) or e}") from None
     if path == "":
         raise UsageError("''", f"an empty path; give a {what}")
-    p = Path(path)
-    if p.is_dir():
-        raise UsageError(path, f"is a directory, not a {what}")
     try:
-        with p.open("rb") as f:
+        kind = os.stat(path).st_mode
+        if stat.S_ISDIR(kind):
+            raise UsageError(path, f"is a directory, not a {what}")
+        if stat.S_ISFIFO(kind) or stat.S_ISSOCK(kind):  # reading one may wait for ever for a writer
+            raise UsageError(path, f"is a named pipe or a socket, not a {what}; pipe its content in with '-'")
+        with open(path, "rb") as f:
             return f.read(limit + 1)
     except FileNotFoundError:
         raise UsageError(path, "no such file") from None
-    except OSError as e:
+    except OSError as e:  # a name too long, a loop of links, a part of the path that is a file...
         raise UsageError(path, f"cannot read: {e.strerror or e}") from None
 
 

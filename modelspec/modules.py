@@ -104,6 +104,7 @@ def _definitions(node: Optional[Value]) -> dict[str, Module]:
                  "of blocks", at + ("blocks",))
         params = _params(body.get("params"), at + ("params",))
         _check_dollars(blocks, params, at + ("blocks",))
+        _check_fields(blocks, at + ("blocks",))
         modules[name] = Module(name, params, blocks, node.key_where(name))
     _check_cycles(modules)
     return modules
@@ -206,6 +207,27 @@ def _check_dollars(node: Value, params: dict[str, Param], at: SpecPath) -> None:
                  "literal '$'", at)
         fail(node.where, f"'${name}' is not a parameter of this module{hint} (declared: {declared}); declare it "
              "under params", at)
+
+
+def _check_fields(blocks: Value, at: SpecPath) -> None:
+    """Every key of a built-in block in a module's blocks is one of its fields, used or not: the values
+    wait for a use (they may be parameters), a misspelt key need not."""
+    from .blocks import block_class
+    from .messages import closest
+
+    for i, block in enumerate(blocks.data):
+        kind = block.get("type")
+        cls = block_class(kind.data) if kind is not None and isinstance(kind.data, str) else None
+        if cls is None:
+            continue  # a module use (checked at each use), or a type the spec model will report
+        fields = {f.alias or name for name, f in cls.model_fields.items()}
+        for key in block.data:
+            if key not in fields:
+                match = closest(key, sorted(fields))
+                hint = f"; did you mean {match!r}?" if match else ""
+                fail(block.key_where(key), f"unknown field {key!r} of {kind.data}{hint}", at + (i, key))
+        for key, inner in document.child_lists(block):
+            _check_fields(inner, at + (i,) + key)
 
 
 def _used_modules(node: Value, modules: dict[str, Module], at: SpecPath):

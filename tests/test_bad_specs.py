@@ -963,6 +963,9 @@ ROUND_TWO: list[Case] = [
          path="blocks[0].units", message="must be at most 2,147,483,647"),
     Case("reshape-beyond-int32", Y("{type: flatten}", "{type: reshape, shape: [-1, 3000000000]}"),
          at="[-1, 3000000000]", path="blocks[1].shape", message="must be at most 2,147,483,647"),
+    Case("dilated-kernel-beyond-int32", Y("{type: conv, filters: 1, kernel_size: 3, padding: same, "
+                                          "dilation_rate: 1073741824}"), at="1073741824",
+         path="blocks[0].dilation_rate", message="spans 2,147,483,649 pixels; TensorFlow takes at most"),
     Case("input-beyond-int32", "name: m\ninput: {shape: [4294967296, 2, 3]}\nblocks: [{type: flatten}]\n",
          at="4294967296", path="input.shape[0]", message="must be at most 2,147,483,647"),
     # the input is an activation too

@@ -149,6 +149,10 @@ BAD = {
                        "    blocks: [{type: dense, units: 2}]\n", "modules.m.params.name: 'name' is taken"),
     "no-blocks": ("- {type: dense, units: 2}\n", "modules:\n  m:\n    params: {n: int}\n",
                   "modules.m.blocks: a module needs 'blocks'"),
+    "unknown-field-in-an-unused-module": ("- {type: dense, units: 2}\n", "modules:\n  m:\n"
+                                          "    blocks: [{type: conv, filterz: 2, kernel_size: 1}]\n",
+                                          "modules.m.blocks[0].filterz: unknown field 'filterz' of conv; did you "
+                                          "mean 'filters'?"),
     "error-inside-the-body": ("- {name: f, type: fire, squeeze: 0}\n", None,
                               "blocks[0].blocks[0].filters: must be greater than 0"),
 }

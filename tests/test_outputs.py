@@ -209,7 +209,22 @@ READERS = [
     (["validate", "a\nb.yaml"], None, 2, "a\\nb.yaml: error: no such file"),
     (["schema", "--check", "/dev/zero"], None, 1, "/dev/zero:1:1: error: $: the file is larger than"),
     (["schema", "-o", "a.json", "--check", "b.json"], None, 2, "schema: error: give -o FILE"),
+    (["validate", "-", "-"], None, 2, "-: error: standard input is given more than once"),
+    (["validate", "x" * 300 + ".yaml"], None, 2, "x" * 300 + ".yaml: error: cannot read: File name too long"),
+    (["schema", "-o", "x" * 300 + ".json"], None, 2, "x" * 300 + ".json: error: cannot use this path"),
+    (["validate", "\udcff.yaml"], None, 2, "\\xff.yaml: error: no such file"),
 ]
+
+
+def test_a_named_pipe_is_refused_not_waited_on(tmp_path, capsys):
+    fifo = tmp_path / "spec.yaml"
+    os.mkfifo(fifo)
+    assert main(["validate", str(fifo)]) == 2
+    assert "is a named pipe or a socket, not a spec file; pipe its content in with '-'" in capsys.readouterr().err
+    (tmp_path / "child.yaml").write_text("extends: spec.yaml\nname: c\n")
+    assert main(["validate", str(tmp_path / "child.yaml")]) == 1
+    assert "child.yaml:1:10: error: extends: cannot read base file 'spec.yaml': is a named pipe" in \
+        capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, stdin, status, line", READERS, ids=[" ".join(r[0]) for r in READERS])

@@ -52,6 +52,8 @@ DIFFERENCES = {
     # (not: required both), now corpus cases the two validators agree on.
     "strides-and-dilation": "conv: strides and dilation_rate not both above 1; not in the schema yet",
     "strides-and-dilation-on-different-axes": "conv: as above, strides [1, 2] with dilation_rate [2, 1]",
+    "dilated-kernel-beyond-int32": "a product of two fields ((k - 1) * d + 1 at most 2**31 - 1), which JSON "
+                                   "Schema cannot state",
 }
 
 # The same differences, recognised in any spec by the problems pydantic reports.
@@ -63,6 +65,8 @@ DIFFERENCE_KINDS = {
                                                                r"boolean \(false\)$"),
     "strides and dilation both above 1": re.compile(r"strides \[\d+, \d+\] and dilation_rate \[\d+, \d+\] cannot "
                                                     r"both exceed 1"),
+    "a dilated kernel beyond int32": re.compile(r"dilated by \[\d+, \d+\] spans [\d,]+ pixels; TensorFlow takes at "
+                                                r"most"),
     # Python's re (which jsonschema uses) lets '$' match before a final newline, so the name
     # pattern passes "m\n"; pydantic's regex engine does not. Editors (ECMA regex) agree with pydantic.
     "name ending in a newline": re.compile(r"is not a valid name: start with a letter"),

@@ -32,6 +32,17 @@ def _not_both_above_one(dilation_rate, info: ValidationInfo):
     if strides is not None and max(pair(strides)) > 1 and max(pair(dilation_rate)) > 1:
         raise ValueError(f"strides {list(pair(strides))} and dilation_rate {list(pair(dilation_rate))} cannot "
                          "both exceed 1 (Keras' Conv2D refuses the combination)")
+    return _dilated_window_fits(dilation_rate, info)
+
+
+def _dilated_window_fits(dilation_rate, info: ValidationInfo):
+    """A dilated kernel spans (k - 1) * d + 1 pixels, which TensorFlow takes as a 32-bit integer too."""
+    kernel = info.data.get("kernel_size")
+    if kernel is not None:
+        span = max((k - 1) * d + 1 for k, d in zip(pair(kernel), pair(dilation_rate)))
+        if span > INT32_MAX:
+            raise ValueError(f"a kernel of {list(pair(kernel))} dilated by {list(pair(dilation_rate))} spans "
+                             f"{span:,} pixels; TensorFlow takes at most {INT32_MAX:,} (a 32-bit integer)")
     return dilation_rate
 
 
@@ -67,6 +78,7 @@ class _DepthwiseOptions(Block):
     padding: Padding = Field("valid", description="valid (no padding) or same.")
     depth_multiplier: PositiveInt = Field(1, description="Depthwise kernels per input channel.")
     dilation_rate: Size2 = Field(1, description="Spacing between kernel taps: an int or [height, width].")
+    _dilation = field_validator("dilation_rate")(_dilated_window_fits)
     activation: Activation = Field("linear", description="Keras activation (after batch norm, when it has one).")
     use_bias: bool = Field(True, strict=True, description="Whether the layer has a bias.")
     batch_norm: BatchNorm = Field(
