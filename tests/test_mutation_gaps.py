@@ -69,6 +69,7 @@ SHAPES = [
     # pooling: the window rule, channels kept
     (L.MaxPooling2D(pool_size=(3, 3), strides=(2, 2)), [(112, 112, 64)], (55, 55, 64)),
     (L.AveragePooling2D(pool_size=(2, 3), strides=(2, 3), padding="same"), [(7, 7, 3)], (4, 3, 3)),
+    (L.MaxPooling2D(pool_size=(2, 3), strides=(2, 3)), [(8, 7, 3)], (4, 2, 3)),  # (8-2)//2+1, (7-3)//3+1
     # ZeroPadding2D adds (top + bottom, left + right)
     (L.ZeroPadding2D(padding=((1, 2), (3, 4))), [(10, 10, 3)], (13, 17, 3)),
     (L.ZeroPadding2D(padding=((1, 2), (3, 4))), [(None, None, 3)], (None, None, 3)),
@@ -100,6 +101,7 @@ SHAPES = [
     # UpSampling2D multiplies H and W
     (L.UpSampling2D(size=(2, 3)), [(4, 5, 6)], (8, 15, 6)),
     (L.UpSampling2D(size=(2, 3)), [(None, 5, 6)], (None, 15, 6)),
+    (L.UpSampling2D(size=(2, 3)), [(4, None, 6)], (8, None, 6)),
     # Cropping2D takes (top + bottom, left + right) away
     (L.Cropping2D(cropping=((1, 1), (2, 0))), [(10, 10, 3)], (8, 8, 3)),
     (L.Cropping2D(cropping=((4, 5), (0, 0))), [(10, None, 3)], (1, None, 3)),
@@ -131,8 +133,16 @@ REFUSED = [
      "Conv2D needs an input of shape (height, width, channels); it gets (9, 9)", None),
     (L.MaxPooling2D(pool_size=(2, 2), strides=(2, 2)), [(16,)],
      "MaxPooling2D needs an input of shape (height, width, channels); it gets (16)", None),
-    (L.Dense(units=4), [(None, 8)], "Dense on an input of shape (None, 8) would act on every position", None),
-    (L.Flatten(), [(7, None, 3)], "Flatten needs every size known; the input has shape (7, None, 3)", None),
+    (L.Dense(units=4), [(None, 8)], "Dense on an input of shape (None, 8) would act on every position of a map "
+     "of unknown size; add a flatten (with a fixed input size) or a global pooling layer first", None),
+    (L.MaxPooling2D(pool_size=(1, 3), strides=(1, 1)), [(4, 2, 3)],
+     "a pooling window of 3 (valid padding) does not fit in an input of size 2", "window"),
+    (L.GlobalAveragePooling2D(), [(10,)],
+     "GlobalAveragePooling2D needs an input of shape (height, width, channels); it gets (10)", None),
+    (L.ZeroPadding2D(padding=((1, 1), (1, 1))), [(10, 10)],
+     "ZeroPadding2D needs an input of shape (height, width, channels); it gets (10, 10)", None),
+    (L.Flatten(), [(7, None, 3)], "Flatten needs every size known; the input has shape (7, None, 3) "
+     "(give the input a fixed height and width, or use a global pooling layer)", None),
     (L.Concatenate(), [(8, 8, 3), (8, 7, 5)],
      "tensors to concatenate on axis -1 must agree on every other axis: (8, 8, 3), (8, 7, 5)", None),
     (L.Concatenate(), [(8, 8, 3), (8, 3)], "cannot concatenate tensors of different ranks: (8, 8, 3), (8, 3)", None),
@@ -141,6 +151,8 @@ REFUSED = [
     (L.Concatenate(axis=-3), [(8, 3), (8, 3)], "axis -3 is not an axis of a sample of rank 2", None),
     (L.Add(), [(4, 3), (5, 3)], "cannot add tensors of shapes (4, 3) and (5, 3) (sizes must be equal, or 1", None),
     (L.Add(), [(4, 3), (4, 3, 1)], "cannot add tensors of different ranks", None),
+    (L.Cropping2D(cropping=((1, 1), (1, 1))), [(10, 10)],
+     "Cropping2D needs an input of shape (height, width, channels); it gets (10, 10)", None),
     (L.Cropping2D(cropping=((5, 5), (0, 0))), [(10, 10, 3)], "cropping 5 + 5 from a height of 10 leaves nothing", None),
     (L.Cropping2D(cropping=((0, 0), (6, 5))), [(10, 10, 3)], "cropping 6 + 5 from a width of 10 leaves nothing", None),
     (L.Reshape(target_shape=(3, 8)), [(4, 4, 2)], "cannot reshape (4, 4, 2) (32 values) to (3, 8) (24 values)", None),
@@ -197,6 +209,7 @@ PARAMS = [
     # LayerNormalization: gamma and beta
     (L.LayerNormalization(), [(10, 64)], (128, 0)),
     (L.LayerNormalization(scale=False), [(10, 64)], (64, 0)),
+    (L.LayerNormalization(), [(4, 10, 64)], (128, 0)),  # the last axis, whatever the rank
     # Normalization without statistics: mean, variance (per channel) and count, none trainable
     (L.Normalization(), [(4, 4, 3)], (0, 7)),
     (L.Normalization(mean=0.5, variance=0.25), [(4, 4, 3)], (0, 0)),
@@ -238,6 +251,13 @@ MACS = [
 @pytest.mark.parametrize("layer, inputs, expected", MACS, ids=lambda v: type(v).__name__ if isinstance(v, L.Layer) else None)
 def test_macs(layer, inputs, expected):
     assert layer.macs(inputs, layer.output_shape(inputs)) == expected
+
+
+def test_reshape_infers_a_whole_number():
+    # -1 stands for 32 / 8 = 4 positions: an int, as Keras' Reshape computes it, printed "4", not "4.0"
+    shape = L.Reshape(target_shape=(-1, 8)).output_shape([(4, 4, 2)])
+    assert [type(d) for d in shape] == [int, int]
+    assert L.format_shape(shape) == "(4, 8)"
 
 
 def test_dense_macs_are_unknown_when_a_leading_size_is():
