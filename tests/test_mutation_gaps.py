@@ -275,3 +275,24 @@ def test_axis_index_counts_the_batch_axis_as_keras_does(axis, rank, index):
 def test_format_and_count(shape, text, count):
     assert L.format_shape(shape) == text
     assert L.count_elements(shape) == count
+
+
+# --------------------------------------------------------------- graph: the input layer's name
+# Keras refuses two layers of one name, so v1's implicit InputLayer "input" gives way to a block
+# that took the name: input_1, then input_2, ... (the rule graph.input_layer_name documents).
+INPUT_NAMES = [
+    ([], "input"),
+    (["input"], "input_1"),
+    (["input", "input_1"], "input_2"),
+    (["input", "input_1", "input_2"], "input_3"),
+    (["input_1"], "input"),
+]
+
+
+@pytest.mark.parametrize("block_names, expected", INPUT_NAMES)
+def test_the_implicit_input_gives_way_to_a_block_of_its_name(block_names, expected):
+    from modelspec.analysis import check
+
+    blocks = "".join(f"  - {{type: relu, name: {n}}}\n" for n in block_names) or "  - {type: relu}\n"
+    _, graph = check("names.yaml", text=f"name: m\ninput:\n  shape: [4, 4, 3]\nblocks:\n{blocks}")
+    assert graph.input_layer_name("input") == expected
