@@ -29,7 +29,7 @@ from .document import Value, Where, fail
 from .errors import SpecError, SpecPath, UsageError, visible_path
 from .limits import DEFAULT, ReaderLimits
 from .loader import parse_text, read_source
-from .source import Source
+from .source import EmptyDocument, Source
 
 COMPOSING_KEYS = ("extends", "patch", "insert", "modules")  # consumed here; never reach the spec model
 
@@ -148,10 +148,7 @@ def _read_base(folder: Path, name: str, at: Where, stack: list[str], limits: Rea
             source = read_source(str(path), limits)
         except UsageError as e:
             fail(at, f"cannot read base file {visible_path(name)}: {e.message}", ("extends",))
-        except SpecError as e:
-            first = e.problems[0].message
-            if "holds no document" not in first and "file is empty" not in first:
-                raise  # a mistake inside the base: reported where it is written there
+        except EmptyDocument:  # nothing to blame inside it: the extends that names it
             fail(at, f"base file {visible_path(name)} is empty", ("extends",))
         tree = document.from_source(source)
         _FILES[(real, limits)] = (stamp, tree)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator, NoReturn, Optional, Union
 
-from .errors import Problem, SpecError, SpecPath
+from .errors import SpecPath
 from .source import Source
+from .source import fail as source_fail
 
 Where = tuple[str, int, int]  # file, line, column
 
@@ -59,7 +60,7 @@ class Value:
 
 def fail(where: Where, message: str, path: SpecPath = ()) -> NoReturn:
     """Raise a SpecError at ``where`` (file, line, column), about spec ``path`` of that file."""
-    raise SpecError(Problem(message, tuple(path), *where))
+    source_fail(*where, message, path)
 
 
 def from_source(source: Source) -> Value:

@@ -38,7 +38,7 @@ from typing import Optional
 
 from .limits import DEFAULT, ReaderLimits
 from .errors import SpecError, UsageError
-from .source import LineIndex, NON_PRINTABLE, Source, describe_char, fail
+from .source import LineIndex, NON_PRINTABLE, Source, describe_char, fail, fail_empty
 from .yaml_reader import read_yaml
 
 __all__ = ["Source", "UsageError", "parse_text", "read_source"]
@@ -109,7 +109,7 @@ def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: Optional[bool
         line, col = lines.position(bad.start())
         fail(name, line, col, f"{describe_char(bad.group())} is not allowed in a spec")
     if not text.strip():
-        fail(name, 1, 1, "the spec file is empty")
+        fail_empty(name, "the spec file is empty")
     if as_json is None and text.lstrip()[:1] in ("{", "["):
         try:
             return _read(text, name, lines, as_json=True, limits=limits)

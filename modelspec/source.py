@@ -60,6 +60,14 @@ def fail(name: str, line: int, column: int, message: str, path: SpecPath = ()) -
     raise SpecError(Problem(message, tuple(path), name, line, column))
 
 
+class EmptyDocument(SpecError):
+    """The file holds nothing to read (empty, blank, or only comments): a base that extends names it so."""
+
+
+def fail_empty(name: str, message: str) -> NoReturn:
+    raise EmptyDocument(Problem(message, (), name, 1, 1))
+
+
 def note_key(source: Source, mapping: SpecPath, key: str, at: tuple[int, int], written) -> None:
     """Record that ``key`` of the mapping at ``mapping`` was written at ``at`` (line, column); ``written``
     holds the keys its mapping has so far. A key written twice is an error at the second (both readers)."""

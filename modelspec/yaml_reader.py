@@ -22,7 +22,7 @@ from yaml.scanner import Scanner
 
 from .limits import DEFAULT, ReaderLimits
 from .errors import SpecPath
-from .source import Source, check_string, fail, note_key, number_problem, shown
+from .source import Source, check_string, fail, fail_empty, note_key, number_problem, shown
 
 _PLAIN = "!modelspec/plain"  # tag given to untagged plain scalars, resolved below
 _CORE = "tag:yaml.org,2002:"
@@ -162,7 +162,7 @@ def read_yaml(text: str, name: str, source: Source, limits: ReaderLimits = DEFAU
               f"remove the '%YAML {version[0]}.{version[1]}' directive")
     if node is None or (isinstance(node, ScalarNode) and node.tag == _PLAIN and node.value == ""):
         # nothing at all, or an empty document (`---` then `...`): the file is empty, at its start
-        fail(name, 1, 1, "the spec file holds no document (only comments or blank space)")
+        fail_empty(name, "the spec file holds no document (only comments or blank space)")
     tree = _YamlTree(name, source, loader.alias_marks, loader.anchor_names, limits)
     return tree.convert(node, (), 1)
 
