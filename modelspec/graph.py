@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Iterator, NamedTuple, Optional, Sequence, Union
 
 from .errors import Problem, SpecError, SpecPath
-from .layers import Layer, Shape, ShapeProblem, count_elements
+from .fields import INT32_MAX
+from .layers import Layer, Shape, ShapeProblem, count_elements, format_shape
 
 BYTES_PER_VALUE = 4  # float32 activations
 
@@ -147,10 +148,15 @@ class Graph:
         shapes = [t.shape for t in inputs]
         lost = any(t.node in self.lost for t in inputs)
         degraded = lost or any(t.node in self.degraded for t in inputs)
+        refused = False
         try:
-            shape = layer.output_shape(shapes)
+            shape = _representable(layer.output_shape(shapes))
         except ShapeProblem as e:
-            field = at.get(e.cause) if isinstance(at, dict) else at
+            refused = True
+            if e.cause == "output":  # a size grown past int32: blame what grows it
+                field = grows_by or sized_by or (at if isinstance(at, str) else None)
+            else:
+                field = at.get(e.cause) if isinstance(at, dict) else at
             sources = tuple(t.node for t in inputs)
             # an independent mistake: report it, and go on where the shapes allow; an input that one layer
             # cannot take at all (its rank) is reported once, not again by each branch that reads it
@@ -167,7 +173,7 @@ class Graph:
         trainable, non_trainable = layer.param_counts(shapes)
         node = Node(name, layer, tuple(t.node for t in inputs), shape, trainable, non_trainable,
                     layer.macs(shapes, shape), self._where.block, self._where.path)
-        self._check_budget(node, sized_by, grows_by or sized_by)
+        self._check_budget(node, sized_by, grows_by or sized_by, count_params=not refused)
         self.nodes.append(node)
         self.layer_names.add(name)
         if lost:  # a shape unknown: nothing downstream can be checked
@@ -176,12 +182,15 @@ class Graph:
             self.degraded.add(len(self.nodes) - 1)
         return Tensor(len(self.nodes) - 1, shape)
 
-    def _check_budget(self, node: Node, sized_by: Optional[str], grows_by: Optional[str]) -> None:
+    def _check_budget(self, node: Node, sized_by: Optional[str], grows_by: Optional[str], *,
+                      count_params: bool = True) -> None:
+        """Fail when the graph, with ``node``, is over a budget. A node whose shape problem was just
+        reported does not count its weights (``count_params`` False): they come from the same mistake."""
         b = self.budget
         if len(self.nodes) + 1 > b.max_layers:
             self.fail(over_budget("layers", len(self.nodes) + 1, b.max_layers, f"with layer {node.name}"),
                       "repeat" if self._where.repeats else None)
-        self.total_params += node.params
+        self.total_params += node.params if count_params else 0
         if self.total_params > b.max_params:
             self.fail(over_budget("params", self.total_params, b.max_params, f"with layer {node.name}"), sized_by)
         values = count_elements(node.output_shape)
@@ -285,6 +294,14 @@ class Graph:
             "blocks": blocks,
             "layers": layers,
         }
+
+
+def _representable(shape: Shape) -> Shape:
+    """``shape`` itself, when TensorFlow can hold each of its sizes (32-bit, as the fields are)."""
+    if any(d is not None and d > INT32_MAX for d in shape):
+        raise ShapeProblem(f"its output {format_shape(shape)} has a size past {INT32_MAX:,}, "
+                           "the largest TensorFlow takes", "output")
+    return shape
 
 
 def _loosened(shape: Shape) -> Shape:

@@ -46,6 +46,23 @@ def window_output(size: Optional[int], window: int, stride: int, padding: str, w
     return (size - window) // stride + 1
 
 
+def padding_only_beyond(size: Optional[int], window: int, padding: str, what: str, why: str) -> None:
+    """Refuse a window that ``same`` padding would mostly fill with padding.
+
+    Past ``2n`` positions over an input of ``n``, every output of a pool already
+    covers the whole input, so a wider window changes nothing; a dilated kernel's
+    outer taps read only padding. TensorFlow's time and memory still grow with
+    the width (a pool of 2**31 - 1 over 32 positions runs for an hour; a 3x3
+    depthwise kernel dilated by 10,000 over 32, a minute). Up to ``2n + 1`` is
+    accepted, so that the usual 3x3 window still fits an input of 1. Unknown
+    sizes (None) are not checked.
+    """
+    if padding == "same" and size is not None and window > 2 * size + 1:
+        raise ShapeProblem(
+            f"a {what} of {window} (same padding) is more than twice as wide as its input of size {size} "
+            f"(at most {2 * size + 1}): {why}", "window")
+
+
 def _require_rank(shape: Shape, rank: int, layer: str) -> None:
     if len(shape) != rank:
         wanted = "(height, width, channels)" if rank == 3 else f"rank {rank}"
@@ -142,6 +159,10 @@ def _dilated_window(shape: Shape, kernel, strides, dilation, padding: str) -> tu
     """Output height and width of a (dilated) kernel: Keras' ``compute_conv_output_shape``."""
     span = dilated(kernel, dilation)
     what = "kernel" if span == tuple(kernel) else "dilated kernel"
+    if what == "dilated kernel":  # a plain kernel's cost is bounded by its weights (the params budget)
+        for size, width in zip(shape[:2], span):
+            padding_only_beyond(size, width, padding, what, "its outer taps would read only padding, "
+                                "at every position; use a smaller dilation_rate")
     return (window_output(shape[0], span[0], strides[0], padding, what),
             window_output(shape[1], span[1], strides[1], padding, what))
 
@@ -457,6 +478,9 @@ class _Pooling2D(Layer):
         (shape,) = inputs
         _require_rank(shape, 3, self.keras_class)
         h, w, c = shape
+        for size, window in zip((h, w), self.pool_size):
+            padding_only_beyond(size, window, self.padding, "pooling window",
+                                "the rest covers only padding; for the whole input use a global pool")
         return (
             window_output(h, self.pool_size[0], self.strides[0], self.padding, "pooling window"),
             window_output(w, self.pool_size[1], self.strides[1], self.padding, "pooling window"),

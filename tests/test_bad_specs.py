@@ -657,7 +657,19 @@ GRAPH_CASES: list[Case] = [
          at="2}", path="blocks[1].kernel_size",
          message="Conv2DTranspose needs an input of shape (height, width, channels); it gets (3)", stage="static"),
     Case("conv-transpose-huge-strides", Y("{type: conv_transpose, filters: 8, kernel_size: 2, strides: 100000000}"),
-         at="100000000", path="blocks[0].strides", message="too much activation memory for one sample:",
+         at="100000000", path="blocks[0].strides",
+         message="its output (3200000000, 3200000000, 8) has a size past 2,147,483,647", stage="static"),
+    # with same padding a window wider than 2n + 1 covers only padding, and TensorFlow stalls on it
+    Case("max-pool-window-past-padding", Y("{type: max_pool, pool_size: 2147483647, padding: same}"),
+         at="2147483647", path="blocks[0].pool_size",
+         message="a pooling window of 2147483647 (same padding) is more than twice as wide as its input of size 32 "
+         "(at most 65)", stage="static"),
+    Case("avg-pool-window-past-padding", Y("{type: avg_pool, pool_size: [3, 66], padding: same}"),
+         at="[3, 66]", path="blocks[0].pool_size",
+         message="a pooling window of 66 (same padding) is more than twice", stage="static"),
+    Case("dilated-kernel-past-padding", Y("{type: depthwise_conv, kernel_size: 3, dilation_rate: 10000, padding: same}"),
+         at="10000", path="blocks[0].dilation_rate",
+         message="a dilated kernel of 20001 (same padding) is more than twice as wide as its input of size 32",
          stage="static"),
     Case("upsample-on-features", Y("{type: global_avg_pool}", "{type: upsample}"), at="{type: upsample",
          path="blocks[1].size", message="UpSampling2D needs an input of shape (height, width, channels); it gets "

@@ -115,6 +115,12 @@ SHAPES = [
     # per-channel values: one for all, or one per channel
     (L.Rescaling(scale=(0.5,), offset=(1.0, 2.0, 3.0)), [(4, 4, 3)], (4, 4, 3)),
     (L.Normalization(mean=(1.0, 2.0, 3.0), variance=(1.0,)), [(4, 4, 3)], (4, 4, 3)),
+    # same padding: a window up to 2n + 1 wide is taken (GoogLeNet's 3x3 pools on a 1x1 map, at small inputs)
+    (L.MaxPooling2D(pool_size=(3, 3), strides=(1, 1), padding="same"), [(1, 1, 8)], (1, 1, 8)),
+    (L.AveragePooling2D(pool_size=(65, 9), strides=(2, 2), padding="same"), [(32, 4, 8)], (16, 2, 8)),
+    (L.MaxPooling2D(pool_size=(99, 99), strides=(1, 1), padding="same"), [(None, None, 8)], (None, None, 8)),
+    (L.DepthwiseConv2D(kernel_size=(3, 3), dilation_rate=(16, 1), padding="same"), [(16, 16, 8)], (16, 16, 8)),
+    (L.Conv2D(filters=4, kernel_size=(9, 9), padding="same"), [(1, 1, 8)], (1, 1, 4)),  # not dilated: not checked
 ]
 
 
@@ -168,6 +174,16 @@ REFUSED = [
     (L.Rescaling(scale=1.0, offset=(1.0, 2.0)), [(4, 4, 3)], "offset has 2 values; the input has 3 channels", "offset"),
     (L.Normalization(mean=(1.0, 2.0), variance=1.0), [(4, 4, 3)], "mean has 2 values", "mean"),
     (L.Normalization(mean=1.0, variance=(1.0, 2.0)), [(4, 4, 3)], "variance has 2 values", "variance"),
+    # same padding: past 2n + 1, a pool's window covers only padding and a dilated kernel's outer taps too
+    (L.MaxPooling2D(pool_size=(1, 4), strides=(1, 1), padding="same"), [(4, 1, 8)],
+     "a pooling window of 4 (same padding) is more than twice as wide as its input of size 1 (at most 3): "
+     "the rest covers only padding", "window"),
+    (L.AveragePooling2D(pool_size=(66, 1), strides=(1, 1), padding="same"), [(32, 32, 8)],
+     "a pooling window of 66 (same padding) is more than twice as wide as its input of size 32 (at most 65)",
+     "window"),
+    (L.DepthwiseConv2D(kernel_size=(3, 3), dilation_rate=(1, 17), padding="same"), [(16, 16, 8)],
+     "a dilated kernel of 35 (same padding) is more than twice as wide as its input of size 16 (at most 33): "
+     "its outer taps would read only padding", "window"),
 ]
 
 

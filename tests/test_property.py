@@ -124,20 +124,24 @@ def count(shape) -> Optional[int]:
     return None if None in shape else math.prod(shape)
 
 
-def window(n: Optional[int], k: int, s: int, padding: str) -> Optional[int]:
-    """Keras' conv/pool output length: valid ``floor((n - k) / s) + 1`` (must be >= 1); same ``ceil(n / s)``."""
+def window(n: Optional[int], k: int, s: int, padding: str, wide: bool = False) -> Optional[int]:
+    """Keras' conv/pool output length: valid ``floor((n - k) / s) + 1`` (must be >= 1); same ``ceil(n / s)``.
+    ``wide``: a pool's window or a dilated kernel, refused with same padding past ``2n + 1`` (README, "Bounded before anything large is built":
+    beyond it only padding is covered, while TensorFlow's time grows with the width)."""
     if n is None:
         return None
     if padding == "same":
+        if wide and k > 2 * n + 1:
+            raise Invalid(f"window {k} > 2 * {n} + 1, same padding")
         return math.ceil(n / s)
     if n < k:
         raise Invalid(f"window {k} > size {n}")
     return (n - k) // s + 1
 
 
-def window2(shape, k, s, padding, channels):
+def window2(shape, k, s, padding, channels, wide=(False, False)):
     (kh, kw), (sh, sw) = pair(k), pair(s)
-    return (window(shape[0], kh, sh, padding), window(shape[1], kw, sw, padding), channels)
+    return (window(shape[0], kh, sh, padding, wide[0]), window(shape[1], kw, sw, padding, wide[1]), channels)
 
 
 def convolved(shape: tuple, block: dict, channels: int) -> tuple:
@@ -147,7 +151,8 @@ def convolved(shape: tuple, block: dict, channels: int) -> tuple:
     strides = block.get("strides", 1)
     if block["type"] == "conv" and max(pair(strides)) > 1 and max(dh, dw) > 1:
         raise Invalid("strides and dilation")
-    return window2(shape, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), strides, block.get("padding", "valid"), channels)
+    return window2(shape, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), strides, block.get("padding", "valid"), channels,
+                   (dh > 1, dw > 1))
 
 
 def depthwise_strided(shape: tuple, block: dict, channels: int) -> tuple:
@@ -281,7 +286,7 @@ def one_copy(block: dict, shape: tuple) -> tuple:
         return (transposed(shape[0], kh, sh, padding), transposed(shape[1], kw, sw, padding), block["filters"])
     if t in ("max_pool", "avg_pool"):
         k = block.get("pool_size", 2)
-        return window2(shape, k, block.get("strides", k), block.get("padding", "valid"), shape[2])
+        return window2(shape, k, block.get("strides", k), block.get("padding", "valid"), shape[2], (True, True))
     if t in ("zero_padding", "crop"):
         sign = 1 if t == "zero_padding" else -1
         sizes = []
