@@ -30,6 +30,7 @@ quote at its opening, a mis-indented key at its first character.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Optional
 
 from .limits import DEFAULT, ReaderLimits
-from .errors import SpecError, UsageError
+from .errors import SpecError, UsageError, visible_path
 from .source import LineIndex, NON_PRINTABLE, Source, describe_char, fail, fail_empty
 from .yaml_reader import read_yaml
 
@@ -79,7 +80,40 @@ def read_bytes(path: str, what: str = "spec file", limit: int = DEFAULT.max_byte
     except FileNotFoundError:
         raise UsageError(path, "no such file") from None
     except OSError as e:  # a name too long, a loop of links, a part of the path that is a file...
-        raise UsageError(path, f"cannot read: {e.strerror or e}") from None
+        raise UsageError(path, f"cannot read: {os_reason(e, path)}") from None
+
+
+def os_reason(e: OSError, path: str) -> str:
+    """Why ``path`` could not be read, in words; a loop of symbolic links is shown link by link."""
+    if e.errno == errno.ELOOP:
+        return f"its symbolic links go round in a loop ({link_chain(path)})"
+    return e.strerror or str(e)
+
+
+def link_chain(path: str, hops: int = 40) -> str:
+    """``a -> b -> a``: the links followed from ``path``, or from the first folder on the way to it that
+    is a looping link, until one repeats (or ``hops`` of them)."""
+    parts = Path(path).parts
+    for n in range(1, len(parts)):
+        folder = str(Path(*parts[:n]))
+        if os.path.islink(folder) and _loops(folder):
+            path = folder
+            break
+    seen, chain, here = set(), [path], path
+    while os.path.islink(here) and here not in seen and len(chain) <= hops:
+        seen.add(here)
+        target = os.readlink(here)
+        here = os.path.normpath(os.path.join(os.path.dirname(here), target))
+        chain.append(target)
+    return " -> ".join(visible_path(p) for p in chain)
+
+
+def _loops(path: str) -> bool:
+    try:
+        os.stat(path)
+    except OSError as e:
+        return e.errno == errno.ELOOP
+    return False
 
 
 def read_text(path: str, what: str = "file", limit: int = DEFAULT.max_bytes) -> str:

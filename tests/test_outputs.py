@@ -227,6 +227,24 @@ def test_a_named_pipe_is_refused_not_waited_on(tmp_path, capsys):
         capsys.readouterr().err
 
 
+# a loop of symbolic links: the links, written as they are, from the path to the one that repeats
+LINK_LOOPS = [
+    # links (name -> target), the path given, the loop shown
+    ({"a.yaml": "b.yaml", "b.yaml": "a.yaml"}, "a.yaml", "'a.yaml' -> 'b.yaml' -> 'a.yaml'"),
+    ({"self.yaml": "self.yaml"}, "self.yaml", "'self.yaml' -> 'self.yaml'"),
+    ({"d": "d"}, "d/spec.yaml", "'d' -> 'd'"),  # the loop is a folder on the way
+]
+
+
+@pytest.mark.parametrize("links, path, loop", LINK_LOOPS, ids=[r[1] for r in LINK_LOOPS])
+def test_a_loop_of_links_is_shown_link_by_link(tmp_path, capsys, monkeypatch, links, path, loop):
+    monkeypatch.chdir(tmp_path)
+    for name, target in links.items():
+        os.symlink(target, name)
+    assert main(["validate", path]) == 2
+    assert capsys.readouterr().err == f"{path}: error: cannot read: its symbolic links go round in a loop ({loop})\n"
+
+
 @pytest.mark.parametrize("argv, stdin, status, line", READERS, ids=[" ".join(r[0]) for r in READERS])
 def test_other_readers_and_arguments(tmp_path, capsys, argv, stdin, status, line, monkeypatch):
     monkeypatch.chdir(tmp_path)
