@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from .limits import DEFAULT, ReaderLimits
 from .errors import SpecPath
-from .source import LineIndex, Source, check_string, describe_char, fail, note_key, number_problem
+from .source import LineIndex, Problems, Source, check_string, describe_char, note_key, number_problem
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -28,10 +28,15 @@ class JsonReader:
         self.pos = 0
         self.count = 0
         self.open: list[tuple[int, SpecPath]] = []  # offsets of the '{' / '[' not yet closed
+        self.problems = Problems(name)
 
     def fail(self, message: str, offset: int | None = None, path: SpecPath = ()) -> NoReturn:
-        line, col = self.lines.position(self.pos if offset is None else offset)
-        fail(self.name, line, col, message, path)
+        """Stop: the text cannot be read on from here (raised with the problems noted before)."""
+        self.problems.stop(*self.lines.position(self.pos if offset is None else offset), message, path)
+
+    def note(self, message: str, offset: int, path: SpecPath) -> None:
+        """A problem with one value, whose extent is known: reading goes on after it."""
+        self.problems.note(*self.lines.position(offset), message, path)
 
     def fail_at_end(self, path: SpecPath) -> NoReturn:
         """The text ended inside a collection: blame the innermost one left open."""
@@ -51,6 +56,7 @@ class JsonReader:
         self.skip_ws()
         if self.pos < len(self.text):
             self.fail("invalid JSON: unexpected text after the end of the document")
+        self.problems.raise_found()
         return value
 
     def value(self, path: SpecPath, depth: int) -> Any:
@@ -75,13 +81,17 @@ class JsonReader:
                 return result
         bad = _JSON_NONFINITE.match(self.text, start)
         if bad:
-            self.fail(f"{bad.group()} is not valid JSON: sizes and rates must be finite numbers", path=path)
+            self.note(f"{bad.group()} is not valid JSON: sizes and rates must be finite numbers", start, path)
+            self.pos = bad.end()
+            return None
         number = _JSON_NUMBER.match(self.text, start)
         if number:
             return self.number(number, path)
         for word, written in (("None", "null"), ("True", "true"), ("False", "false")):
             if self.text.startswith(word, start):
-                self.fail(f"invalid JSON: {word} is Python; JSON writes {written}", path=path)
+                self.note(f"invalid JSON: {word} is Python; JSON writes {written}", start, path)
+                self.pos += len(word)
+                return None
         self.fail(f"invalid JSON: unexpected character {char!r}", path=path)
 
     def number(self, match: re.Match, path: SpecPath) -> Any:
@@ -89,16 +99,20 @@ class JsonReader:
         text = match.group()
         if text.lstrip("-") == "0" and self.text[self.pos : self.pos + 1].isdigit():
             written = re.match(r"-?[0-9]+", self.text[match.start() : match.start() + self.limits.max_int_digits]).group()
-            self.fail(f"invalid JSON: a number cannot start with 0; write {int(written)}, not {written}",
+            self.note(f"invalid JSON: a number cannot start with 0; write {int(written)}, not {written}",
                       match.start(), path)
+            self.pos = _JSON_NUMBER.match(self.text, match.start() + len(text)).end()  # the rest of it
+            return None
         if len(text) > self.limits.max_int_digits:
             what = "integer" if not (match.group(1) or match.group(2)) else "number"
-            self.fail(f"{what} with {len(text):,} characters is too long", match.start(), path)
+            self.note(f"{what} with {len(text):,} characters is too long", match.start(), path)
+            return None
         if match.group(1) or match.group(2):
             value = float(text)
             problem = number_problem(text, value)
             if problem:
-                self.fail(problem, match.start(), path)
+                self.note(problem, match.start(), path)
+                return None
             return value
         return int(text)
 
@@ -115,7 +129,7 @@ class JsonReader:
             self.fail(f"invalid JSON: {e.msg[:1].lower()}{e.msg[1:]}", e.pos, path)
         problem = check_string(value)
         if problem:
-            self.fail(problem, start, path)
+            self.note(problem, start, path)
         return value
 
     def expect(self, char: str, what: str, path: SpecPath) -> None:
@@ -150,7 +164,7 @@ class JsonReader:
             if not self.text.startswith('"', self.pos):
                 self.expect('"', "a string key in double quotes", path)
             key = self.string(path)
-            note_key(self.source, path, key, self.lines.position(key_at), result)
+            self.problems.add(note_key(self.source, path, key, self.lines.position(key_at), result))
             self.expect(":", "':' after the key", path)
             self.skip_ws()
             result[key] = self.value(path + (key,), depth + 1)

@@ -25,7 +25,10 @@ while reading, before anything large is built:
   infinities, and several YAML documents in one file are errors.
 
 Syntax errors are reported where a person would look: an unclosed bracket or
-quote at its opening, a mis-indented key at its first character.
+quote at its opening, a mis-indented key at its first character. A problem with
+one value (a number, a tag, a string, a key) does not stop a reader: each is
+noted (:class:`.source.Problems`), and all are raised together once the file
+has been read, or with the syntax error or limit that stops it.
 """
 
 from __future__ import annotations

@@ -68,14 +68,47 @@ def fail_empty(name: str, message: str) -> NoReturn:
     raise EmptyDocument(Problem(message, (), name, 1, 1))
 
 
-def note_key(source: Source, mapping: SpecPath, key: str, at: tuple[int, int], written) -> None:
+def note_key(source: Source, mapping: SpecPath, key: str, at: tuple[int, int], written) -> Optional[Problem]:
     """Record that ``key`` of the mapping at ``mapping`` was written at ``at`` (line, column); ``written``
-    holds the keys its mapping has so far. A key written twice is an error at the second (both readers)."""
+    holds the keys its mapping has so far. A key written twice is a problem at the second (both readers),
+    returned for the reader to report with the others; the first position stays recorded."""
     if key in written:
         line, col = source.keys[mapping + (key,)]
-        fail(source.name, *at, f"duplicate key {shown(key)} (first written at line {line}, column {col})",
-             mapping + (key,))
+        return Problem(f"duplicate key {shown(key)} (first written at line {line}, column {col})",
+                       mapping + (key,), source.name, *at)
     source.keys[mapping + (key,)] = at
+    return None
+
+
+class Problems:
+    """The problems a reader found that do not stop it (a bad number, a duplicate key, a tag): it notes
+    them, goes on reading, and reports them all together, with the one that stops it if any."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.found: list[Problem] = []
+        self._seen: set[tuple] = set()
+
+    def note(self, line: int, column: int, message: str, path: SpecPath = ()) -> None:
+        self.add(Problem(message, tuple(path), self.name, line, column))
+
+    def add(self, problem: Optional[Problem]) -> None:
+        if problem is None:
+            return
+        written = (problem.line, problem.column, problem.message)  # an alias repeats the text: once each
+        if written not in self._seen:
+            self._seen.add(written)
+            self.found.append(problem)
+
+    def stop(self, line: int, column: int, message: str, path: SpecPath = ()) -> NoReturn:
+        """Raise every problem noted so far and this last one, which ends the reading."""
+        self.note(line, column, message, path)
+        self.raise_found()
+
+    def raise_found(self) -> None:
+        """Raise the problems noted, in source order, if there are any."""
+        if self.found:
+            raise SpecError(sorted(self.found, key=lambda p: (p.line or 0, p.column or 0)))
 
 
 def describe_char(char: str) -> str:

@@ -22,7 +22,7 @@ from yaml.scanner import Scanner
 
 from .limits import DEFAULT, ReaderLimits
 from .errors import SpecPath
-from .source import Source, check_string, fail, fail_empty, note_key, number_problem, shown
+from .source import Problems, Source, check_string, fail, fail_empty, note_key, number_problem, shown
 
 _PLAIN = "!modelspec/plain"  # tag given to untagged plain scalars, resolved below
 _CORE = "tag:yaml.org,2002:"
@@ -164,7 +164,9 @@ def read_yaml(text: str, name: str, source: Source, limits: ReaderLimits = DEFAU
         # nothing at all, or an empty document (`---` then `...`): the file is empty, at its start
         fail_empty(name, "the spec file holds no document (only comments or blank space)")
     tree = _YamlTree(name, source, loader.alias_marks, loader.anchor_names, limits)
-    return tree.convert(node, (), 1)
+    data = tree.convert(node, (), 1)
+    tree.problems.raise_found()
+    return data
 
 
 _LONG_KEY = re.compile(r"[^\s,\[\]{}:#]{1025,}(?=\s*:)")
@@ -297,9 +299,18 @@ class _YamlTree:
         self.count = 0
         self.active: dict[int, Any] = {}  # id(node) -> node, for the nodes being converted
         self.aliases: list[tuple[str, Any, SpecPath]] = []  # aliases being expanded, outermost first
+        self.problems = Problems(name)
 
     def fail(self, node, message: str, path: SpecPath) -> NoReturn:
-        fail(self.name, node.start_mark.line + 1, node.start_mark.column + 1, message, path)
+        """Stop reading (a limit, an alias that contains itself), with the problems noted before."""
+        self.problems.stop(node.start_mark.line + 1, node.start_mark.column + 1, message, path)
+
+    def note(self, node, message: str, path: SpecPath) -> None:
+        """A problem with one value (a number, a tag, a string): noted, and reading goes on."""
+        self.note_at(node.start_mark, message, path)
+
+    def note_at(self, mark, message: str, path: SpecPath) -> None:
+        self.problems.note(mark.line + 1, mark.column + 1, message, path)
 
     def where(self, mark) -> tuple[int, int]:
         """The (line, column) recorded for a value at ``mark``: inside an alias's expansion,
@@ -309,7 +320,7 @@ class _YamlTree:
         return mark.line + 1, mark.column + 1
 
     def fail_at(self, mark, message: str, path: SpecPath) -> NoReturn:
-        fail(self.name, mark.line + 1, mark.column + 1, message, path)
+        self.problems.stop(mark.line + 1, mark.column + 1, message, path)
 
     def convert(self, node, path: SpecPath, depth: int, alias: Optional[tuple[str, Any]] = None) -> Any:
         """``node`` as plain data; ``alias`` is the (anchor, mark) of the alias that led here."""
@@ -356,7 +367,7 @@ class _YamlTree:
 
     def check_tag(self, node, kind: str, path: SpecPath) -> None:
         if node.tag != _CORE + kind:
-            self.fail(node, f"YAML tag {_short_tag(node.tag)} is not allowed: a spec is plain data", path)
+            self.note(node, f"YAML tag {_short_tag(node.tag)} is not allowed: a spec is plain data", path)
 
     def mapping(self, node: MappingNode, path: SpecPath, depth: int, mark) -> dict:
         result: dict[str, Any] = {}
@@ -368,8 +379,9 @@ class _YamlTree:
             key_mark = key_alias[1] if key_alias else key_node.start_mark
             if isinstance(key_node, ScalarNode) and key_node.tag == _PLAIN and key_node.value == "<<":
                 if merge_at is not None:  # a second '<<' would silently replace the first
-                    self.fail_at(key_mark, f"duplicate key '<<' (first written at line {merge_at.line + 1}, column "
+                    self.note_at(key_mark, f"duplicate key '<<' (first written at line {merge_at.line + 1}, column "
                                  f"{merge_at.column + 1}); merge several mappings with one '<<: [*a, *b]'", path)
+                    continue
                 merge_at = key_mark
                 # '<<: *base' fills in the keys not written here
                 self.merge(result, value_node, path, depth, self.alias_marks.get((id(node), id(key_node))))
@@ -381,9 +393,10 @@ class _YamlTree:
             key = self.scalar(key_node, path) if isinstance(key_node, ScalarNode) else None
             if not isinstance(key, str):
                 what = shown(key_node.value) if isinstance(key_node, ScalarNode) else "a collection"
-                self.fail_at(key_mark, f"mapping keys must be strings; {what} is not "
+                self.note_at(key_mark, f"mapping keys must be strings; {what} is not "
                              "(quote it if it is meant as a name)", path)
-            note_key(self.source, path, key, self.where(key_mark), written)
+                continue
+            self.problems.add(note_key(self.source, path, key, self.where(key_mark), written))
             written.add(key)
             alias = self.alias_marks.get((id(node), id(key_node)))
             result[key] = self.convert(value_node, path + (key,), depth + 1, alias)
@@ -399,7 +412,8 @@ class _YamlTree:
         for src, src_alias in reversed(sources):
             if not isinstance(src, MappingNode):
                 where = src_alias[1] if src_alias else src.start_mark
-                self.fail_at(where, "a merge key ('<<') takes a mapping or a list of mappings", path)
+                self.note_at(where, "a merge key ('<<') takes a mapping or a list of mappings", path)
+                continue
             merged = self.convert(src, path, depth, src_alias)
             result.update(merged)
         self.source.values[path] = position
@@ -414,18 +428,20 @@ class _YamlTree:
         kinds = {"int": int, "float": float, "bool": bool, "null": type(None)}
         kind = tag[len(_CORE):] if tag.startswith(_CORE) else None
         if kind in kinds:
+            noted = len(self.problems.found)
             result = self.plain(node, value, path)
             if kind == "float" and type(result) is int:
                 result = float(result)
-            if type(result) is not kinds[kind]:
-                self.fail(node, f"{shown(value)} is not a valid !!{kind}", path)
+            if type(result) is not kinds[kind] and len(self.problems.found) == noted:
+                self.note(node, f"{shown(value)} is not a valid !!{kind}", path)
             return result
-        self.fail(node, f"YAML tag {_short_tag(tag)} is not allowed: a spec is plain data", path)
+        self.note(node, f"YAML tag {_short_tag(tag)} is not allowed: a spec is plain data", path)
+        return None
 
     def check_string(self, node: ScalarNode, value: str, path: SpecPath) -> None:
         problem = check_string(value)
         if problem:
-            self.fail(node, problem, path)
+            self.note(node, problem, path)
 
     def plain(self, node: ScalarNode, value: str, path: SpecPath) -> Any:
         """Resolve an untagged plain scalar by the YAML 1.2 core schema."""
@@ -437,19 +453,24 @@ class _YamlTree:
             return False
         if _INT.fullmatch(value) or _OCTAL.fullmatch(value):
             if len(value) > self.limits.max_int_digits:
-                self.fail(node, f"integer with {len(value):,} digits is too large", path)
+                self.note(node, f"integer with {len(value):,} digits is too large", path)
+                return None
             if _OCTAL.fullmatch(value):
-                self.fail(node, _ambiguous_octal(value), path)
+                self.note(node, _ambiguous_octal(value), path)
+                return None
             return int(value, 0)
         if _FLOAT.fullmatch(value):
             if len(value) > self.limits.max_int_digits:
-                self.fail(node, f"number with {len(value):,} characters is too long", path)
+                self.note(node, f"number with {len(value):,} characters is too long", path)
+                return None
             number = float(value)
             problem = number_problem(value, number)
             if problem:
-                self.fail(node, problem, path)
+                self.note(node, problem, path)
+                return None
             return number
         if _SPECIAL_FLOAT.fullmatch(value):
-            self.fail(node, f"{shown(value)} is not allowed: sizes and rates must be finite numbers", path)
+            self.note(node, f"{shown(value)} is not allowed: sizes and rates must be finite numbers", path)
+            return None
         self.check_string(node, value, path)
         return value

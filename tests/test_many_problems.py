@@ -1,7 +1,9 @@
 """Every independent mistake in one run: problems in defaults, $schema and blocks are reported together,
 and after a shape problem the static pass goes on wherever later shapes are still known (independent
 branches, blocks after a global pool, other outputs), without reporting the first problem's
-consequences. Each case lists the expected problems as (line, spec path), in source order."""
+consequences. The readers go on after a problem with one value (a number, a tag, a duplicate key) and
+report those together, with the syntax error that stops them if there is one. Each case lists the
+expected problems as (line, spec path), in source order."""
 
 from __future__ import annotations
 
@@ -104,3 +106,64 @@ def test_every_independent_problem_in_one_run(case):
 
 def test_a_spec_without_problems_is_unaffected():
     modelspec.loads("name: m\ninput: {shape: [16, 16, 3]}\nblocks:\n  - {type: conv, filters: 8, kernel_size: 3}\n")
+
+
+# the readers: every value-level problem in one run, in both formats (True: JSON)
+READER_CASES = {
+    "yaml-numbers-keys-tags": (False, """\
+name: m
+input: {shape: [32, 32, 3]}
+blocks:
+  - {type: conv, filters: 010, kernel_size: 3}
+  - {type: conv, filters: 8, kernel_size: 3, filters: 9}
+  - {type: dropout, rate: 1e999}
+  - {type: batch_norm, epsilon: 1e-400}
+  - {type: conv, filters: !!int x, kernel_size: !foo 3}
+  - {type: dropout, rate: .nan, 3: x}
+""", [(4, "blocks[0].filters"), (5, "blocks[1].filters"), (6, "blocks[2].rate"), (7, "blocks[3].epsilon"),
+      (8, "blocks[4].filters"), (8, "blocks[4].kernel_size"), (9, "blocks[5].rate"), (9, "blocks[5]")]),
+    # one mistake inside an anchored mapping is one problem, however often an alias reuses it
+    "yaml-a-problem-reused-by-aliases": (False, """\
+name: m
+input: {shape: [32, 32, 3]}
+blocks:
+  - &b {type: dropout, rate: 1e999}
+  - *b
+  - *b
+  - {type: dropout, rate: 1e-999}
+""", [(4, "blocks[0].rate"), (7, "blocks[3].rate")]),
+    "json-numbers-keys-words": (True, """\
+{"name": "m", "input": {"shape": [32, 32, 3]},
+ "blocks": [
+  {"type": "conv", "filters": 010, "kernel_size": 3},
+  {"type": "conv", "filters": 8, "kernel_size": 3, "filters": 9},
+  {"type": "dropout", "rate": 1e999},
+  {"type": "dropout", "rate": -Infinity},
+  {"type": "dropout", "rate": None},
+  {"type": "batch_norm", "epsilon": 1e-400}
+ ]
+}
+""", [(3, "blocks[0].filters"), (4, "blocks[1].filters"), (5, "blocks[2].rate"), (6, "blocks[3].rate"),
+      (7, "blocks[4].rate"), (8, "blocks[5].epsilon")]),
+    # a syntax error still stops the reader; what came before it is reported with it
+    "json-problems-before-a-syntax-error": (True, """\
+{"name": "m", "input": {"shape": [32, 32, 3]},
+ "blocks": [
+  {"type": "dropout", "rate": 1e999},
+  {"type": "dropout", "rate": 0.5,},
+  {"type": "dropout", "rate": 1e999}
+ ]
+}
+""", [(3, "blocks[0].rate"), (4, "blocks[1]")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(READER_CASES))
+def test_every_reader_problem_in_one_run(case):
+    as_json, text, expected = READER_CASES[case]
+    with pytest.raises(SpecError) as info:
+        modelspec.loads(text, name="spec.json" if as_json else "spec.yaml", json=as_json)
+    from modelspec.errors import format_path
+
+    got = [(p.line, format_path(p.path)) for p in info.value.problems]
+    assert got == expected, [p.message for p in info.value.problems]
