@@ -1,0 +1,270 @@
+"""What each block expands to: its layers, their settings, and which field a problem or budget blames.
+
+The static pass records every layer a block makes (a :class:`~modelspec.graph.Node` with its
+name and its layer's settings). The tables below hold, for one block on one input, every node it
+makes, in order, with the settings Keras Applications gives that layer: the expected values are
+read from Keras' source (keras/src/applications/mobilenet_v2.py, efficientnet.py, densenet.py,
+imagenet_utils.py; keras/src/layers/*) or from docs/format.md's rule for the block, named in each
+case. None is copied from modelspec's output. Parameter totals are Keras' weight shapes: a Conv2D
+has kh × kw × in × filters weights (+ filters biases), a BatchNormalization 4 × channels (gamma,
+beta, moving mean and variance). docs/mutation.md says how these gaps were found.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Literal
+
+import pytest
+from pydantic import Field
+
+import modelspec
+from modelspec import Budget, SpecError
+from modelspec import layers as L
+from modelspec.analysis import check
+from modelspec.blocks import Block, block_class, block_classes, block_types, registry
+
+
+def spec_text(shape, blocks: list[str]) -> str:
+    """A spec with one input of ``shape`` and ``blocks`` (flow-style YAML mappings), one a line from line 4."""
+    return f"name: t\ninput: {{shape: {json.dumps(shape)}}}\nblocks:\n" + "".join(f"  - {b}\n" for b in blocks)
+
+
+def expanded(shape, blocks: list[str]) -> dict[str, L.Layer]:
+    """Every layer the blocks make, by name, in the order they are made."""
+    _, graph = check("<spec>", text=spec_text(shape, blocks))
+    return {node.name: node.layer for node in graph.nodes}
+
+
+def bn(epsilon: float = 1e-3, momentum: float = 0.99) -> L.BatchNormalization:
+    """A BatchNormalization with Keras' defaults (epsilon 1e-3, momentum 0.99) unless told."""
+    return L.BatchNormalization(epsilon=epsilon, momentum=momentum, center=True, scale=True)
+
+
+def conv(filters, kernel, strides=(1, 1), padding="valid", activation="linear", use_bias=True,
+         init="glorot_uniform") -> L.Conv2D:
+    return L.Conv2D(filters=filters, kernel_size=kernel, strides=strides, padding=padding, activation=activation,
+                    use_bias=use_bias, kernel_initializer=init)
+
+
+def depthwise(kernel, strides=(1, 1), padding="same", init="glorot_uniform") -> L.DepthwiseConv2D:
+    """Keras Applications' depthwise convolutions: no bias, no activation of their own."""
+    return L.DepthwiseConv2D(kernel_size=kernel, strides=strides, padding=padding, use_bias=False,
+                             kernel_initializer=init)
+
+
+def pointwise(filters, activation="linear", use_bias=False, init="glorot_uniform") -> L.Conv2D:
+    """MobileNetV2's and EfficientNet's 1×1 convolutions: same padding."""
+    return conv(filters, (1, 1), padding="same", activation=activation, use_bias=use_bias, init=init)
+
+
+MOBILENET_V2_BN = bn(1e-3, 0.999)  # mobilenet_v2._inverted_res_block: BatchNormalization(epsilon=1e-3, momentum=0.999)
+DENSENET_BN = bn(1.001e-5)  # densenet.conv_block / transition_block: BatchNormalization(epsilon=1.001e-5)
+RELU6 = L.ReLU(max_value=6.0)  # mobilenet_v2: layers.ReLU(6.0)
+RELU = L.Activation("relu")
+
+# (id, input shape, blocks, every layer they make in order: name -> layer)
+EXPANSIONS = [
+    # mobilenet_v2._inverted_res_block, block_1 on 112×112×16 (docs/format.md's example): expand to 6 × 16 = 96
+    # (1×1, same, no bias), BN, ReLU(6.0); correct_pad(112, 3) = ((0, 1), (0, 1)); a strided valid depthwise 3×3;
+    # project to 24 (1×1, same, no bias), BN; no add (strided)
+    ("inverted_residual, MobileNetV2 block_1", [112, 112, 16],
+     ["{name: block_1, type: inverted_residual, filters: 24, strides: 2}"],
+     {"block_1_expand": pointwise(96), "block_1_expand_bn": MOBILENET_V2_BN, "block_1_expand_relu6": RELU6,
+      "block_1_pad": L.ZeroPadding2D(((0, 1), (0, 1))),
+      "block_1_depthwise": depthwise((3, 3), (2, 2), "valid"),
+      "block_1_depthwise_bn": MOBILENET_V2_BN, "block_1_depthwise_relu6": RELU6,
+      "block_1_project": pointwise(24), "block_1_project_bn": MOBILENET_V2_BN}),
+    # docs/format.md: another activation is an Activation layer; kernel_initializer is that of every kernel;
+    # batch-norm settings keep MobileNetV2's momentum 0.999 unless given; stride 1 and filters == in: the add
+    ("inverted_residual, swish, he_normal, epsilon 0.01", [8, 8, 16],
+     ["{name: b, type: inverted_residual, filters: 16, activation: swish, kernel_initializer: he_normal, "
+      "batch_norm: {epsilon: 0.01}}"],
+     {"b_expand": pointwise(96, init="he_normal"), "b_expand_bn": bn(0.01, 0.999),
+      "b_expand_swish": L.Activation("swish"),
+      "b_depthwise": depthwise((3, 3), init="he_normal"), "b_depthwise_bn": bn(0.01, 0.999),
+      "b_depthwise_swish": L.Activation("swish"),
+      "b_project": pointwise(16, init="he_normal"), "b_project_bn": bn(0.01, 0.999), "b_add": L.Add()}),
+    # efficientnet.block's squeeze-and-excitation, docs/format.md: max(1, int(C × ratio)) channels, 1×1 same convs
+    # with a bias: on 4 channels the default 0.25 keeps int(1.0) = 1
+    ("squeeze_excite, 4 channels", [8, 8, 4], ["{name: se, type: squeeze_excite}"],
+     {"se_squeeze": L.GlobalAveragePooling2D(), "se_reshape": L.Reshape((1, 1, 4)),
+      "se_reduce": pointwise(1, "relu", use_bias=True), "se_expand": pointwise(4, "sigmoid", use_bias=True),
+      "se_excite": L.Multiply()}),
+    ("squeeze_excite, ratio 0.5 of 6", [8, 8, 6], ["{name: se, type: squeeze_excite, ratio: 0.5}"],
+     {"se_squeeze": L.GlobalAveragePooling2D(), "se_reshape": L.Reshape((1, 1, 6)),
+      "se_reduce": pointwise(3, "relu", use_bias=True), "se_expand": pointwise(6, "sigmoid", use_bias=True),
+      "se_excite": L.Multiply()}),
+    # densenet.conv_block: BN(1.001e-5), relu, Conv2D(bottleneck × growth_rate, 1, use_bias=False), BN, relu,
+    # Conv2D(growth_rate, 3, padding="same", use_bias=False), Concatenate([x, x1])
+    ("dense_block", [8, 8, 16],
+     ["{name: b, type: dense_block, layers: 1, growth_rate: 8, bottleneck: 2, kernel_initializer: he_normal}"],
+     {"b_block1_0_bn": DENSENET_BN, "b_block1_0_relu": RELU,
+      "b_block1_1_conv": conv(16, (1, 1), use_bias=False, init="he_normal"),
+      "b_block1_1_bn": DENSENET_BN, "b_block1_1_relu": RELU,
+      "b_block1_2_conv": conv(8, (3, 3), padding="same", use_bias=False, init="he_normal"),
+      "b_block1_concat": L.Concatenate()}),
+    # densenet.transition_block: BN(1.001e-5), relu, Conv2D(int(channels × reduction), 1, use_bias=False),
+    # AveragePooling2D(2, strides=2)
+    ("transition", [8, 8, 16], ["{name: t, type: transition, kernel_initializer: he_normal}"],
+     {"t_bn": DENSENET_BN, "t_relu": RELU, "t_conv": conv(8, (1, 1), use_bias=False, init="he_normal"),
+      "t_pool": L.AveragePooling2D((2, 2), (2, 2))}),
+    # a reduction that keeps exactly one channel is taken: int(2 × 0.5) = 1
+    ("transition to one channel", [8, 8, 2], ["{name: t, type: transition}"],
+     {"t_bn": DENSENET_BN, "t_relu": RELU, "t_conv": conv(1, (1, 1), use_bias=False),
+      "t_pool": L.AveragePooling2D((2, 2), (2, 2))}),
+    # docs/format.md, separable_conv: one SeparableConv2D with the entry's settings (Keras' defaults otherwise)
+    ("separable_conv", [8, 8, 4], ["{name: s, type: separable_conv, filters: 8, kernel_size: 3}"],
+     {"s": L.SeparableConv2D(kernel_size=(3, 3), filters=8)}),
+    # docs/format.md, conv_transpose: one Conv2DTranspose with the entry's settings; with batch norm it is linear,
+    # followed by NAME_bn and NAME_<activation>
+    ("conv_transpose", [4, 4, 8],
+     ["{name: t, type: conv_transpose, filters: 4, kernel_size: 3, strides: 2, padding: same, activation: relu, "
+      "use_bias: false, kernel_initializer: he_normal}"],
+     {"t": L.Conv2DTranspose(filters=4, kernel_size=(3, 3), strides=(2, 2), padding="same", activation="relu",
+                             use_bias=False, kernel_initializer="he_normal")}),
+    ("conv_transpose with batch norm", [4, 4, 8],
+     ["{name: t, type: conv_transpose, filters: 4, kernel_size: 2, strides: 2, activation: relu, batch_norm: true}"],
+     {"t": L.Conv2DTranspose(filters=4, kernel_size=(2, 2), strides=(2, 2)), "t_bn": bn(), "t_relu": RELU}),
+    ("upsample, bilinear", [4, 4, 8], ["{name: up, type: upsample, size: [2, 3], interpolation: bilinear}"],
+     {"up": L.UpSampling2D((2, 3), "bilinear")}),
+    # docs/format.md, layer_norm (ConvNeXt writes epsilon 1.0e-6)
+    ("layer_norm", [8, 8, 4],
+     ["{name: ln, type: layer_norm, epsilon: 1.0e-6, center: false}", "{name: ln2, type: layer_norm, scale: false}"],
+     {"ln": L.LayerNormalization(1e-6, False, True), "ln2": L.LayerNormalization(0.001, True, False)}),
+    # docs/format.md, residual: conv1 with the activation and the strides, conv2 linear (both same padding,
+    # he_normal by default), added to the shortcut (the input: 16 channels, stride 1), then the activation
+    ("residual", [8, 8, 16], ["{name: r, type: residual, filters: 16}"],
+     {"r_conv1": conv(16, (3, 3), padding="same", activation="relu", init="he_normal"),
+      "r_conv2": conv(16, (3, 3), padding="same", init="he_normal"), "r_add": L.Add(), "r_out": RELU}),
+    # ... with batch norm each conv is linear, then _bn, and conv1 also _<activation>
+    ("residual with batch norm", [8, 8, 16], ["{name: r, type: residual, filters: 16, activation: swish, "
+                                              "batch_norm: true}"],
+     {"r_conv1": conv(16, (3, 3), padding="same", init="he_normal"), "r_conv1_bn": bn(),
+      "r_conv1_swish": L.Activation("swish"), "r_conv2": conv(16, (3, 3), padding="same", init="he_normal"),
+      "r_conv2_bn": bn(), "r_add": L.Add(), "r_out": L.Activation("swish")}),
+]
+
+
+@pytest.mark.parametrize("blocks_, shape, expected", [(b, s, e) for _, s, b, e in EXPANSIONS],
+                         ids=[case[0] for case in EXPANSIONS])
+def test_a_block_expands_to_these_layers(blocks_, shape, expected):
+    made = expanded(shape, blocks_)
+    assert list(made) == list(expected)
+    for name, layer in expected.items():
+        assert made[name] == layer, name
+
+
+# imagenet_utils.correct_pad, worked per axis: adjust = 1 - size % 2 (1 when the height is unknown; modelspec
+# takes an unknown width as even too), correct = k // 2; padding ((correct - adjust, correct), ...).
+# (input shape, kernel_size, padding)
+CORRECT_PADS = [
+    ([112, 112, 32], [3, 3], ((0, 1), (0, 1))),  # docs/format.md: [[0, 1], [0, 1]] for a 3×3 kernel on 112×112
+    ([113, 113, 32], [3, 3], ((1, 1), (1, 1))),  # odd: as many on both sides
+    ([None, None, 32], [3, 3], ((0, 1), (0, 1))),  # unknown: as if even
+    ([112, 113, 8], [5, 3], ((1, 2), (1, 1))),  # adjust (1, 0), correct (2, 1)
+    ([113, 112, 8], [3, 7], ((1, 1), (2, 3))),  # adjust (0, 1), correct (1, 3)
+    ([7, None, 8], [3, 3], ((1, 1), (0, 1))),  # a known odd height, an unknown width
+]
+
+
+@pytest.mark.parametrize("shape, kernel, padding", CORRECT_PADS)
+def test_a_strided_depthwise_convolution_is_padded_as_keras_correct_pad(shape, kernel, padding):
+    made = expanded(shape, [f"{{name: b, type: inverted_residual, filters: 8, expansion: 1, kernel_size: {kernel}, "
+                            "strides: 2}"])
+    assert made["b_pad"] == L.ZeroPadding2D(padding)
+    assert made["b_depthwise"] == depthwise(tuple(kernel), (2, 2), "valid")
+
+
+# (id, input shape, blocks, max_params, the total that passes it, at which layer, the field blamed)
+PARAMS_BLAME = [
+    # 0_bn 4 × 16 = 64, 1_conv 16 × (2 × 8) = 256
+    ("dense_block, 1x1 conv", [8, 8, 16], ["{name: b, type: dense_block, layers: 1, growth_rate: 8, bottleneck: 2}"],
+     319, 320, "b_block1_1_conv", "blocks[0].growth_rate"),
+    # ... + 1_bn 64 + 2_conv 3 × 3 × 16 × 8 = 1,152
+    ("dense_block, 3x3 conv", [8, 8, 16], ["{name: b, type: dense_block, layers: 1, growth_rate: 8, bottleneck: 2}"],
+     1535, 1536, "b_block1_2_conv", "blocks[0].growth_rate"),
+    # bn 64 + conv 16 × 8 = 128
+    ("transition", [8, 8, 16], ["{name: t, type: transition}"], 191, 192, "t_conv", "blocks[0].reduction"),
+    # expand 16 × 96 = 1,536
+    ("inverted_residual, expand", [8, 8, 16], ["{name: b, type: inverted_residual, filters: 16}"],
+     1535, 1536, "b_expand", "blocks[0].expansion"),
+    # ... + expand_bn 4 × 96 + depthwise 3 × 3 × 96 + depthwise_bn 4 × 96 + project 96 × 16 = 4,704
+    ("inverted_residual, project", [8, 8, 16], ["{name: b, type: inverted_residual, filters: 16}"],
+     4703, 4704, "b_project", "blocks[0].filters"),
+    # depthwise 3 × 3 × 4 + pointwise 4 × 8 + bias 8 = 76
+    ("separable_conv", [8, 8, 4], ["{name: s, type: separable_conv, filters: 8, kernel_size: 3}"],
+     75, 76, "s", "blocks[0].filters"),
+    # Conv2DTranspose: kernel (2, 2, 4, 8) + bias 4 = 132
+    ("conv_transpose", [4, 4, 8], ["{name: t, type: conv_transpose, filters: 4, kernel_size: 2}"],
+     131, 132, "t", "blocks[0].filters"),
+    # identity shortcut; conv1 3 × 3 × 16 × 16 + 16 = 2,320, conv2 as many
+    ("residual, conv1", [8, 8, 16], ["{name: r, type: residual, filters: 16}"], 2319, 2320, "r_conv1",
+     "blocks[0].filters"),
+    ("residual, conv2", [8, 8, 16], ["{name: r, type: residual, filters: 16}"], 4639, 4640, "r_conv2",
+     "blocks[0].filters"),
+]
+
+
+@pytest.mark.parametrize("shape, blocks_, limit, total, layer, field", [c[1:] for c in PARAMS_BLAME],
+                         ids=[c[0] for c in PARAMS_BLAME])
+def test_the_parameter_budget_blames_the_field_that_sizes_the_layer(shape, blocks_, limit, total, layer, field):
+    with pytest.raises(SpecError) as caught:
+        modelspec.loads(spec_text(shape, blocks_), budget=Budget(max_params=limit))
+    assert re.search(rf"error: {re.escape(field)}: too many parameters: {total:,} with layer {layer}, over the "
+                     rf"limit of {limit:,} ", str(caught.value)), str(caught.value)
+
+
+def test_a_concat_axis_is_judged_against_its_first_input():
+    """merge.check_axis: the axis is blamed when it is no axis of the first input (here a vector), before the
+    inputs' ranks are compared; the message names the block."""
+    text = spec_text([8, 8, 4], ["{name: flat, type: global_avg_pool}", "{name: both, type: concat, "
+                                 "inputs: [flat, input], axis: 2}"])
+    with pytest.raises(SpecError, match=r"error: blocks\[1\]\.axis: both: axis 2 is not an axis of a sample of "
+                       r"rank 1 "):
+        modelspec.loads(text)
+
+
+# ------------------------------------------------------------------ the registry
+
+
+class _Probe(Block):
+    """A block type of the tests' own, registered only inside them."""
+
+    type: Literal["probe_for_tests"] = Field(description="A test block.")
+
+
+class _SecondConv(Block):
+    type: Literal["conv"] = Field(description="A second block claiming the tag conv.")
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch):
+    """The registry as it is, in a copy the test may change."""
+    monkeypatch.setattr(registry, "_BLOCKS", dict(registry._BLOCKS))
+
+
+def test_register_makes_a_class_the_block_of_its_tag(scratch_registry):
+    assert block_class("probe_for_tests") is None
+    assert registry.register(_Probe) is _Probe
+    assert block_class("probe_for_tests") is _Probe
+    assert "probe_for_tests" in block_types()
+
+
+def test_a_tag_registered_twice_names_both_classes(scratch_registry):
+    """registry's contract: registering a tag twice fails, naming both classes (and their modules)."""
+    conv_class = block_class("conv")
+    with pytest.raises(TypeError) as caught:
+        registry.register(_SecondConv)
+    assert str(caught.value) == (f"block type 'conv' is registered twice: by {conv_class.__qualname__} "
+                                 f"(modelspec.blocks.single) and by _SecondConv ({__name__})")
+    assert block_class("conv") is conv_class
+
+
+def test_block_classes_are_the_classes_of_the_registered_tags():
+    classes = block_classes()
+    assert isinstance(classes, tuple)
+    assert sorted(classes, key=id) == sorted((block_class(tag) for tag in block_types()), key=id)
+    assert len(classes) == len(block_types())
+
