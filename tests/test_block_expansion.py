@@ -63,6 +63,19 @@ MOBILENET_V2_BN = bn(1e-3, 0.999)  # mobilenet_v2._inverted_res_block: BatchNorm
 DENSENET_BN = bn(1.001e-5)  # densenet.conv_block / transition_block: BatchNormalization(epsilon=1.001e-5)
 RELU6 = L.ReLU(max_value=6.0)  # mobilenet_v2: layers.ReLU(6.0)
 RELU = L.Activation("relu")
+KERAS_APPS_BN = DENSENET_BN  # resnet_v2.residual_block_v2 also: BatchNormalization(epsilon=1.001e-5)
+
+
+def preact_bottleneck(prefix, filters, strides, shortcut, init="glorot_uniform") -> dict[str, L.Layer]:
+    """resnet_v2.residual_block_v2's layers, in order: BN, relu (the pre-activation); the shortcut layer, if any
+    (``shortcut``: a name -> layer mapping); Conv2D(filters, 1, use_bias=False), BN, relu; ZeroPadding2D 1;
+    Conv2D(filters, 3, strides, use_bias=False), BN, relu; Conv2D(4 × filters, 1) with a bias; the add."""
+    return {f"{prefix}_preact_bn": KERAS_APPS_BN, f"{prefix}_preact_relu": RELU, **shortcut,
+            f"{prefix}_1_conv": conv(filters, (1, 1), use_bias=False, init=init), f"{prefix}_1_bn": KERAS_APPS_BN,
+            f"{prefix}_1_relu": RELU, f"{prefix}_2_pad": L.ZeroPadding2D(((1, 1), (1, 1))),
+            f"{prefix}_2_conv": conv(filters, (3, 3), strides, use_bias=False, init=init),
+            f"{prefix}_2_bn": KERAS_APPS_BN, f"{prefix}_2_relu": RELU,
+            f"{prefix}_3_conv": conv(4 * filters, (1, 1), init=init), f"{prefix}_out": L.Add()}
 
 # (id, input shape, blocks, every layer they make in order: name -> layer)
 EXPANSIONS = [
@@ -144,6 +157,42 @@ EXPANSIONS = [
      {"r_conv1": conv(16, (3, 3), padding="same", init="he_normal"), "r_conv1_bn": bn(),
       "r_conv1_swish": L.Activation("swish"), "r_conv2": conv(16, (3, 3), padding="same", init="he_normal"),
       "r_conv2_bn": bn(), "r_add": L.Add(), "r_out": L.Activation("swish")}),
+    # docs/format.md, vgg: same-padded convolutions, then a max pool with valid padding and pool_strides
+    ("vgg, overlapping pool", [9, 9, 3], ["{name: b, type: vgg, filters: 4, pool_size: 3, pool_strides: 2}"],
+     {"b_conv1": conv(4, (3, 3), padding="same", activation="relu"), "b_pool": L.MaxPooling2D((3, 3), (2, 2))}),
+    # efficientnet.block: expand to 6 × 4 = 24 (1×1, same, no bias), BN (Keras' defaults), activation; depthwise
+    # (same at stride 1, no bias), BN, activation; SE to max(1, int(4 × 0.25)) = 1 and back to the expanded 24
+    # (1×1, same, with a bias; the block's activation, then sigmoid); project to 4, BN; filters_in == filters_out
+    # at stride 1: Dropout(drop_rate, noise_shape=(None, 1, 1, 1)) and the add
+    ("mbconv", [8, 8, 4], ["{name: b, type: mbconv, filters: 4, activation: relu, kernel_initializer: he_normal, "
+                           "drop_rate: 0.1}"],
+     {"b_expand_conv": pointwise(24, init="he_normal"), "b_expand_bn": bn(), "b_expand_activation": RELU,
+      "b_dwconv": depthwise((3, 3), init="he_normal"), "b_bn": bn(), "b_activation": RELU,
+      "b_se_squeeze": L.GlobalAveragePooling2D(), "b_se_reshape": L.Reshape((1, 1, 24)),
+      "b_se_reduce": pointwise(1, "relu", use_bias=True, init="he_normal"),
+      "b_se_expand": pointwise(24, "sigmoid", use_bias=True, init="he_normal"), "b_se_excite": L.Multiply(),
+      "b_project_conv": pointwise(4, init="he_normal"), "b_project_bn": bn(),
+      "b_drop": L.Dropout(0.1, (None, 1, 1, 1)), "b_add": L.Add()}),
+    # efficientnet.block: no expand conv at expand_ratio 1, no SE unless 0 < se_ratio; no add when filters change
+    ("mbconv, no expansion, no squeeze", [8, 8, 4],
+     ["{name: b, type: mbconv, filters: 8, expansion: 1, se_ratio: 0, kernel_initializer: he_normal}"],
+     {"b_dwconv": depthwise((3, 3), init="he_normal"), "b_bn": bn(), "b_activation": L.Activation("swish"),
+      "b_project_conv": pointwise(8, init="he_normal"), "b_project_bn": bn()}),
+    # resnet_v2.residual_block_v2 (stack2's last block: no conv shortcut, so a 1×1 max pool when strided)
+    ("preact_bottleneck, strided identity", [8, 8, 16],
+     ["{name: b, type: preact_bottleneck, filters: 4, strides: 2, kernel_initializer: he_normal}"],
+     preact_bottleneck("b", 4, (2, 2), {"b_0_pool": L.MaxPooling2D((1, 1), (2, 2))}, "he_normal")),
+    ("preact_bottleneck, identity", [8, 8, 16], ["{name: b, type: preact_bottleneck, filters: 4}"],
+     preact_bottleneck("b", 4, (1, 1), {})),
+    # ... conv_shortcut: Conv2D(4 × filters, 1, strides=stride) on the pre-activation, with a bias
+    ("preact_bottleneck, projection", [8, 8, 8], ["{name: b, type: preact_bottleneck, filters: 4, strides: 2}"],
+     preact_bottleneck("b", 4, (2, 2), {"b_0_conv": conv(16, (1, 1), (2, 2))})),
+    ("preact_bottleneck, projection asked for", [8, 8, 16],
+     ["{name: b, type: preact_bottleneck, filters: 4, shortcut: projection}"],
+     preact_bottleneck("b", 4, (1, 1), {"b_0_conv": conv(16, (1, 1))})),
+    # docs/format.md, normalize: fixed statistics, one per channel
+    ("normalize", [4, 4, 3], ["{name: n, type: normalize, mean: [1.0, 2.0, 3.0], variance: [1.0, 4.0, 9.0]}"],
+     {"n": L.Normalization((1.0, 2.0, 3.0), (1.0, 4.0, 9.0))}),
 ]
 
 
@@ -177,6 +226,9 @@ def test_a_strided_depthwise_convolution_is_padded_as_keras_correct_pad(shape, k
     assert made["b_depthwise"] == depthwise(tuple(kernel), (2, 2), "valid")
 
 
+INCEPTION = "{name: inc, type: inception, conv1x1: 4, reduce3x3: 2, conv3x3: 4, conv5x5: 0}"
+PREACT = "{name: b, type: preact_bottleneck, filters: 4, strides: 2}"
+
 # (id, input shape, blocks, max_params, the total that passes it, at which layer, the field blamed)
 PARAMS_BLAME = [
     # 0_bn 4 × 16 = 64, 1_conv 16 × (2 × 8) = 256
@@ -204,6 +256,28 @@ PARAMS_BLAME = [
      "blocks[0].filters"),
     ("residual, conv2", [8, 8, 16], ["{name: r, type: residual, filters: 16}"], 4639, 4640, "r_conv2",
      "blocks[0].filters"),
+    # each inception conv is sized by its own field: 1x1 8 × 4 + 4 = 36, 3x3_reduce 8 × 2 + 2 = 18,
+    # 3x3 3 × 3 × 2 × 4 + 4 = 76
+    ("inception, 1x1", [8, 8, 8], [INCEPTION], 35, 36, "inc_1x1", "blocks[0].conv1x1"),
+    ("inception, 3x3 reduction", [8, 8, 8], [INCEPTION], 53, 54, "inc_3x3_reduce", "blocks[0].reduce3x3"),
+    ("inception, 3x3", [8, 8, 8], [INCEPTION], 129, 130, "inc_3x3", "blocks[0].conv3x3"),
+    # mbconv on 4 channels: expand_conv 4 × 24 = 96; expand_bn 96, dwconv 3 × 3 × 24 = 216, bn 96, se_reduce
+    # 24 × 1 + 1 = 25 (total 529); se_expand 1 × 24 + 24 = 48, project_conv 24 × 4 = 96 (total 673)
+    ("mbconv, expand", [8, 8, 4], ["{name: b, type: mbconv, filters: 4}"], 95, 96, "b_expand_conv",
+     "blocks[0].expansion"),
+    ("mbconv, squeeze", [8, 8, 4], ["{name: b, type: mbconv, filters: 4}"], 528, 529, "b_se_reduce",
+     "blocks[0].se_ratio"),
+    ("mbconv, project", [8, 8, 4], ["{name: b, type: mbconv, filters: 4}"], 672, 673, "b_project_conv",
+     "blocks[0].filters"),
+    # squeeze_excite with filters: reduce 16 × 4 + 4 = 68
+    ("squeeze_excite, filters", [8, 8, 16], ["{name: se, type: squeeze_excite, filters: 4}"], 67, 68, "se_reduce",
+     "blocks[0].filters"),
+    # preact_bottleneck on 8 channels to 16: preact_bn 32, 0_conv 8 × 16 + 16 = 144 (176), 1_conv 8 × 4 = 32
+    # (208), 1_bn 16, 2_conv 3 × 3 × 4 × 4 = 144 (368), 2_bn 16, 3_conv 4 × 16 + 16 = 80 (464)
+    ("preact_bottleneck, shortcut", [8, 8, 8], [PREACT], 175, 176, "b_0_conv", "blocks[0].filters"),
+    ("preact_bottleneck, 1x1", [8, 8, 8], [PREACT], 207, 208, "b_1_conv", "blocks[0].filters"),
+    ("preact_bottleneck, 3x3", [8, 8, 8], [PREACT], 367, 368, "b_2_conv", "blocks[0].filters"),
+    ("preact_bottleneck, last 1x1", [8, 8, 8], [PREACT], 463, 464, "b_3_conv", "blocks[0].filters"),
 ]
 
 
@@ -216,14 +290,25 @@ def test_the_parameter_budget_blames_the_field_that_sizes_the_layer(shape, block
                      rf"limit of {limit:,} ", str(caught.value)), str(caught.value)
 
 
-def test_a_concat_axis_is_judged_against_its_first_input():
-    """merge.check_axis: the axis is blamed when it is no axis of the first input (here a vector), before the
-    inputs' ranks are compared; the message names the block."""
-    text = spec_text([8, 8, 4], ["{name: flat, type: global_avg_pool}", "{name: both, type: concat, "
-                                 "inputs: [flat, input], axis: 2}"])
-    with pytest.raises(SpecError, match=r"error: blocks\[1\]\.axis: both: axis 2 is not an axis of a sample of "
-                       r"rank 1 "):
-        modelspec.loads(text)
+# (id, input shape, blocks, the start of the error after its location)
+SHAPE_BLAME = [
+    # merge.check_axis: the axis is blamed when it is no axis of the first input (here a vector), before the
+    # inputs' ranks are compared; the message names the block
+    ("concat axis", [8, 8, 4], ["{name: flat, type: global_avg_pool}",
+                                "{name: both, type: concat, inputs: [flat, input], axis: 2}"],
+     "blocks[1].axis: both: axis 2 is not an axis of a sample of rank 1 "),
+    # an inception pool (stride 1, same padding) wider than 2n + 1 is its pool_size's fault
+    ("inception pool", [1, 1, 8], ["{name: inc, type: inception, conv1x1: 4, conv3x3: 0, conv5x5: 0, pool_size: 5}"],
+     "blocks[0].pool_size: inc_pool: a pooling window of 5 (same padding) is more than twice as wide as its input "
+     "of size 1 (at most 3)"),
+]
+
+
+@pytest.mark.parametrize("shape, blocks_, error", [c[1:] for c in SHAPE_BLAME], ids=[c[0] for c in SHAPE_BLAME])
+def test_a_shape_problem_blames_the_field_that_causes_it(shape, blocks_, error):
+    with pytest.raises(SpecError) as caught:
+        modelspec.loads(spec_text(shape, blocks_))
+    assert f" error: {error}" in str(caught.value), str(caught.value)
 
 
 # ------------------------------------------------------------------ the registry
