@@ -79,13 +79,20 @@ class SpecError(Exception):
         its path and is placed at the nearest enclosing value the file does
         write. Problems come in source order, at most ``MAX_PROBLEMS`` of them
         and a last line counting the rest.
+
+        Problems placed at one value are one mistake, reported once (the first): a module parameter
+        used twice (``kernel_size: [$k, $k]``) or by two blocks, a value of a module that every use
+        gets, each fail at the one value that was written.
         """
-        problems = []
+        problems, seen = [], set()
         for p in self.problems:
             if p.line is None:
                 file, line, column = source.where(p.path, key=p.at_key)
                 p = replace(p, file=p.file or file, line=line, column=column)
-            problems.append(replace(p, file=p.file or source.name))
+            p = replace(p, file=p.file or source.name)
+            if (p.file, p.line, p.column) not in seen:
+                seen.add((p.file, p.line, p.column))
+                problems.append(p)
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         if len(problems) > MAX_PROBLEMS:
             rest = problems[MAX_PROBLEMS:]

@@ -177,3 +177,45 @@ def test_use_errors_point_at_the_use_and_definition_errors_at_the_definition():
         modelspec.loads(spec("- {name: f, type: fire, squeeze: 0}\n"), name="m.yaml")
     (problem,) = info.value.problems
     assert (problem.line, problem.column) == (34, 36)  # the value given at the use, not the body's $squeeze
+
+
+ONE_MISTAKE = """\
+name: m
+input: {shape: [16, 16, 3]}
+modules:
+  pair:
+    params: {k: int, f: {type: int, default: 4}}
+    blocks:
+      - {type: conv, filters: $f, kernel_size: [$k, $k], padding: same}
+      - {type: conv, filters: $f, kernel_size: $k, padding: same}
+      - {type: dropout, rate: RATE}
+blocks:
+  - {name: a, type: pair, k: K}
+  - {name: b, type: pair, k: 3, f: F}
+"""
+
+ONE_LINE = {
+    # the values of the spec above -> the one line its one mistake gives
+    # k, used three times by the blocks of one use: one line, at the use's k
+    "a-param-used-twice-in-a-list": ({"K": "-1"}, "m.yaml:11:30: error: blocks[0].blocks[0].kernel_size[0]: must be "
+                                     "greater than 0"),
+    "a-param-of-the-wrong-size": ({"K": "2147483648"}, "m.yaml:11:30: error: blocks[0].blocks[0].kernel_size[0]: must "
+                                  "be at most 2,147,483,647: TensorFlow takes sizes and counts as 32-bit integers, not "
+                                  "2,147,483,648"),
+    # f, used by two blocks
+    "a-param-used-by-two-blocks": ({"F": "0"}, "m.yaml:12:36: error: blocks[1].blocks[0].filters: must be greater "
+                                   "than 0"),
+    # a value of the module itself, which both uses get: one line, at the definition
+    "a-value-every-use-gets": ({"RATE": "1.5"}, "m.yaml:9:31: error: blocks[0].blocks[2].rate: must be less than 1.0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ONE_LINE))
+def test_one_mistake_is_one_line_however_often_its_value_is_used(case):
+    values, line = ONE_LINE[case]
+    text = ONE_MISTAKE
+    for name, value in {"K": "3", "F": "4", "RATE": "0.5", **values}.items():
+        text = text.replace(name, value)
+    with pytest.raises(SpecError) as info:
+        modelspec.loads(text, name="m.yaml")
+    assert [render(p) for p in info.value.problems] == [line]
