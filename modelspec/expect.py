@@ -8,11 +8,30 @@ they are how one finds out by how much a model moved.
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Annotated, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError, core_schema
 
 from .errors import Problem, SpecError
+from .fields import Schema
+
+
+def _not_negative(value: float) -> float:
+    if value < 0:  # the bound as written, 0 (float_schema's own ge would say 0.0)
+        raise PydanticCustomError("greater_than_equal", "Input should be greater than or equal to {ge}", {"ge": 0})
+    return value
+
+
+# A limit: a number, whole or not (2.0e6, 1.5), finite, not a boolean, at least 0 (the field's
+# json_schema_extra says so to editors). One schema, not int | float, so a value that is neither is one
+# error at the limit rather than one per branch of a union.
+Limit = Annotated[float, Schema(lambda h: core_schema.no_info_after_validator_function(
+    _not_negative, core_schema.float_schema(strict=True, allow_inf_nan=False)))]
+# A size of an output shape, or null for a free one: a whole number, as the model's sizes are.
+Size = Annotated[Optional[int], Schema(
+    lambda h: core_schema.nullable_schema(core_schema.int_schema(gt=0, strict=True)))]
+
 
 class Expect(BaseModel):
     """Figures the compiled model must have; each is optional."""
@@ -24,16 +43,15 @@ class Expect(BaseModel):
     trainable_params: Optional[int] = Field(None, ge=0, strict=True, description="Trainable parameter count, "
                                             "exactly.", examples=[25583592])
     macs: Optional[int] = Field(None, ge=0, strict=True, description="Multiply-accumulates of one sample, exactly.")
-    output_shape: Optional[list[Optional[int]]] = Field(
+    output_shape: Optional[list[Size]] = Field(
         None, min_length=1, description="The (first) output's shape, without the batch axis; null for a free size.",
         examples=[[1000]])
-    output_shapes: Optional[list[list[Optional[int]]]] = Field(
+    output_shapes: Optional[list[Annotated[list[Size], Field(min_length=1)]]] = Field(
         None, min_length=1, description="Every output's shape, in the order of 'outputs'.")
-    max_params: Optional[Union[int, float]] = Field(None, ge=0, description="At most this many parameters.",
-                                                    examples=[30000000])
-    max_macs: Optional[Union[int, float]] = Field(None, ge=0, description="At most this many MACs per sample.",
-                                                  examples=[2.0e9])
-
+    max_params: Optional[Limit] = Field(None, description="At most this many parameters.", examples=[30000000],
+                                        json_schema_extra={"minimum": 0})
+    max_macs: Optional[Limit] = Field(None, description="At most this many MACs per sample.", examples=[2.0e9],
+                                      json_schema_extra={"minimum": 0})
 
     @model_validator(mode="after")
     def _one_shape_figure(self) -> "Expect":

@@ -94,6 +94,9 @@ def _add_composing_keys(schema: dict) -> None:
                       "not": {"required": ["input", "inputs"]}}
     schema["else"] = {"properties": {"blocks": {"items": items}}, "required": schema.pop("required"),
                       "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}]}
+    # a null 'input' or 'inputs' removes the base's (a merge); in a file without a base it is an error
+    schema["allOf"] = [{"if": {"not": {"required": ["extends"]}},
+                        "then": {"properties": {"input": {"type": "object"}, "inputs": {"type": "object"}}}}]
 
 
 def _retarget(node: Any, old: str, new: str) -> Any:

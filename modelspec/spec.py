@@ -117,6 +117,10 @@ def parse_spec(source: Source) -> ModelSpec:
         raise SpecError(Problem("give either 'input' (one input) or 'inputs' (several named ones), not both",
                                 ("inputs",), at_key=True)).located(source)
     no_input = [] if "input" in data or "inputs" in data else [_MISSING_INPUT]
+    for key in ("input", "inputs"):
+        if key in data and data[key] is None:  # optional, but null is not a way to leave it out
+            early.append(SpecError(Problem("must be a mapping, not null", (key,))).located(source))
+            data = {k: v for k, v in data.items() if k != key}
     if data.get("training") is not None:  # its models are built only for a spec that has the section
         from .training import parse_training
 

@@ -625,6 +625,11 @@ GRAPH_CASES: list[Case] = [
          message="missing required field 'input'"),
     Case("inputs-empty", "name: m\ninputs: {}\nblocks:\n  - {type: dense, units: 4}\n", at="{}", path="inputs",
          message="at least 1 item"),
+    # null is not a way to leave an optional mapping out (it was taken as absent, and the static pass crashed)
+    Case("input-null", "name: m\ninput: null\nblocks:\n  - {type: dense, units: 4}\n", at="null", path="input",
+         message="must be a mapping, not null"),
+    Case("inputs-null", "name: m\ninputs: null\nblocks:\n  - {type: dense, units: 4}\n", at="null", path="inputs",
+         message="must be a mapping, not null"),
     Case("several-inputs-first-block-without-input", IN2 + "  - {type: conv, filters: 8, kernel_size: 1}\n",
          at="{type", path="blocks[0]", message="this model has several inputs (image, meta): a block that starts "
          "a chain names its 'input:'", stage="static"),

@@ -254,6 +254,38 @@ def test_expect(tmp_path, case):
     assert lines[0].startswith(str(tmp_path / "child.yaml") + ":3:")
 
 
+MALFORMED_EXPECT = {
+    # a malformed figure (in child.yaml's "expect: {...}" on line 3, the value at column 22) -> its one line
+    "max-params-not-a-number": ("{max_params: 2.0e6x}", "3:22: error: expect.max_params: must be a number, not a "
+                                "string ('2.0e6x')"),
+    "max-macs-not-a-number": ("{max_params: 1e9, max_macs: 4e9x}", "3:37: error: expect.max_macs: must be a number, "
+                              "not a string ('4e9x')"),
+    "max-params-a-boolean": ("{max_params: true}", "3:22: error: expect.max_params: must be a number, not a boolean "
+                             "(true)"),
+    "max-params-a-list": ("{max_params: [1]}", "3:22: error: expect.max_params: must be a number, not a list"),
+    "max-params-infinite": ("{max_params: .inf}", "3:22: error: expect.max_params: '.inf' is not allowed: sizes and "
+                            "rates must be finite numbers"),
+    "max-params-negative": ("{max_params: -1}", "3:22: error: expect.max_params: must be at least 0"),
+    "params-not-an-integer": ("{max_params: 1e9, params: 2.9e3x}", "3:35: error: expect.params: must be an integer, "
+                              "not a string ('2.9e3x')"),
+    "output-shape-a-string-size": ("{output_shape: ['10']}", "3:25: error: expect.output_shape[0]: must be an "
+                                   "integer, not a string ('10')"),
+    "output-shape-zero": ("{output_shape: [0]}", "3:25: error: expect.output_shape[0]: must be greater than 0"),
+    "output-shapes-an-empty-shape": ("{output_shapes: [[]]}", "3:26: error: expect.output_shapes[0]: must have at "
+                                     "least 1 item(s) (it has 0)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_EXPECT))
+def test_a_malformed_expect_figure_is_one_line_at_the_figure(tmp_path, monkeypatch, capsys, case):
+    text, line = MALFORMED_EXPECT[case]
+    write(tmp_path, {"base.yaml": BASE, "child.yaml": f"extends: base.yaml\nname: c\nexpect: {text}\n"})
+    monkeypatch.chdir(tmp_path)
+    status = main(["validate", "child.yaml"])
+    out, err = capsys.readouterr()
+    assert (status, out, err.splitlines()) == (1, "", ["child.yaml:" + line])
+
+
 def test_views_show_a_model_that_misses_its_expect(tmp_path, capsys):
     write(tmp_path, {"base.yaml": BASE, "child.yaml": "extends: base.yaml\nname: c\nexpect: {params: 1}\n"})
     child = str(tmp_path / "child.yaml")
