@@ -125,6 +125,27 @@ def visible_path(path: str) -> str:
     return repr(_one_line(path)) if len(path) <= 200 else repr(_one_line(path[:197]) + "...")
 
 
+def named(text: str, limit: int = 40) -> str:
+    """A name or key the user wrote, as quoted in a message: ``repr`` (cut short) for printable ASCII;
+    otherwise every character that is not printable ASCII written as ``\\uXXXX`` and the first one named,
+    so a look-alike (Cyrillic 'а') or an invisible one (U+200B, U+FEFF) shows, as unknown keys of a file
+    show (:func:`.source.visible`, :func:`.source.non_ascii_note`)."""
+    char = next((c for c in text if not " " <= c <= "~"), None)
+    if char is None:
+        return repr(cut(text, limit))
+    import unicodedata
+
+    from .source import describe_char, non_ascii_note, visible
+
+    note = non_ascii_note(text) if unicodedata.name(char, None) else f" (it contains {describe_char(char)})"
+    return visible(cut(text, limit)) + note
+
+
+def cut(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters, ``...`` marking the cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def render(problem: Problem) -> str:
     """The contract's one-line form of a problem (control characters escaped: always one line)."""
     where = f"{problem.file or '<spec>'}:{problem.line or 1}:{problem.column or 1}"

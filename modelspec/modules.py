@@ -27,7 +27,8 @@ from typing import Callable, Optional
 
 from . import document
 from .document import Value, fail
-from .errors import SpecPath
+from .errors import SpecPath, named
+from .source import non_ascii_note
 
 USE_KEYS = ("type", "name", "repeat", "input")  # what a use takes besides the module's params
 WORD_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"  # a module's or a parameter's name
@@ -94,7 +95,7 @@ def _definitions(node: Optional[Value]) -> dict[str, Module]:
             fail(node.key_where(name), f"module {name!r} would shadow the built-in block type {name!r}; choose "
                  "another name", at)
         if not _MODULE_NAME.fullmatch(name):
-            fail(node.key_where(name), f"module name {name!r} must be a word: letters, digits and _", at)
+            fail(node.key_where(name), f"module name {named(name)} must be a word: letters, digits and _", at)
         if not body.is_map:
             fail(body.where, "a module is {params: {NAME: TYPE, ...}, blocks: [...]}", at)
         _known_keys(body, ("params", "blocks", "description"), at, "a module takes params, blocks and description")
@@ -117,7 +118,7 @@ def _known_keys(mapping: Value, known: tuple[str, ...], at: SpecPath, what: str)
 
             match = closest(key, list(known))
             hint = f"; did you mean {match!r}?" if match else ""
-            fail(mapping.key_where(key), f"unknown key {key!r}{hint} ({what})", at + (key,))
+            fail(mapping.key_where(key), f"unknown key {named(key)}{hint} ({what})", at + (key,))
 
 
 def _params(node: Optional[Value], at: SpecPath) -> dict[str, Param]:
@@ -130,7 +131,7 @@ def _params(node: Optional[Value], at: SpecPath) -> dict[str, Param]:
     for name, spec in node.data.items():
         where = node.key_where(name)
         if not _PARAM_NAME.fullmatch(name):
-            fail(where, f"parameter name {name!r} must be a word: letters, digits and _", at + (name,))
+            fail(where, f"parameter name {named(name)} must be a word: letters, digits and _", at + (name,))
         if name in USE_KEYS:
             fail(where, f"{name!r} is taken by every module use (type, name, repeat, input); name the parameter "
                  "otherwise", at + (name,))
@@ -150,7 +151,8 @@ def _params(node: Optional[Value], at: SpecPath) -> dict[str, Param]:
 
             match = closest(str(kind), list(PARAM_TYPES)) if isinstance(kind, str) else None
             hint = f"; did you mean {match!r}?" if match else ""
-            fail(kind_value.where, f"unknown parameter type {kind!r}{hint} (one of {', '.join(PARAM_TYPES)})",
+            shown = named(kind) if isinstance(kind, str) else repr(kind)
+            fail(kind_value.where, f"unknown parameter type {shown}{hint} (one of {', '.join(PARAM_TYPES)})",
                  at + (name,))
         if default is not None:
             _check_type(default, kind, at + (name, "default"), f"the default of {name!r}")
@@ -169,7 +171,10 @@ def _check_type(value: Value, kind: str, at: SpecPath, what: str) -> None:
 
         match = closest(value.data, list(ACTIVATIONS))
         hint = f"; did you mean {match!r}?" if match else ""
-    fail(value.where, f"{what} must be {description} ({kind}), not {_describe(value)}{hint}", at)
+    # a string with a look-alike or invisible character: escaped and named
+    got = f"a string {named(value.data)}" if isinstance(value.data, str) and non_ascii_note(value.data) else \
+        _describe(value)
+    fail(value.where, f"{what} must be {description} ({kind}), not {got}{hint}", at)
 
 
 def _describe(value: Value) -> str:
@@ -203,7 +208,7 @@ def _check_dollars(node: Value, params: dict[str, Param], at: SpecPath) -> None:
         hint = f"; did you mean '${match}'?" if match else ""
         declared = ", ".join(params) or "none"
         if not _PARAM_NAME.fullmatch(name):
-            fail(node.where, f"{node.data!r} is not a parameter ('$' and a parameter's name); write '$$' for a "
+            fail(node.where, f"{named(node.data)} is not a parameter ('$' and a parameter's name); write '$$' for a "
                  "literal '$'", at)
         fail(node.where, f"'${name}' is not a parameter of this module{hint} (declared: {declared}); declare it "
              "under params", at)
@@ -225,7 +230,7 @@ def _check_fields(blocks: Value, at: SpecPath) -> None:
             if key not in fields:
                 match = closest(key, sorted(fields))
                 hint = f"; did you mean {match!r}?" if match else ""
-                fail(block.key_where(key), f"unknown field {key!r} of {kind.data}{hint}", at + (i, key))
+                fail(block.key_where(key), f"unknown field {named(key)} of {kind.data}{hint}", at + (i, key))
         for key, inner in document.child_lists(block):
             _check_fields(inner, at + (i,) + key)
 
@@ -289,7 +294,7 @@ def _unknown_type(kind: Value, at: SpecPath, modules: dict[str, Module]) -> None
 
     match = closest(kind.data, list(modules) + list(block_types()))
     if match in modules:  # a misspelt module; a misspelt built-in is the spec model's to report
-        fail(kind.where, f"unknown block type {kind.data!r}; did you mean the module {match!r}?", at + ("type",))
+        fail(kind.where, f"unknown block type {named(kind.data)}; did you mean the module {match!r}?", at + ("type",))
 
 
 def _inline_use(use: Value, path: SpecPath, module: Module, modules: dict[str, Module],
@@ -303,7 +308,7 @@ def _inline_use(use: Value, path: SpecPath, module: Module, modules: dict[str, M
             match = closest(key, candidates)
             hint = f"; did you mean {match!r}?" if match else ""
             takes = ", ".join(module.params) or "no parameters"
-            fail(use.key_where(key), f"module {module.name!r} has no parameter {key!r}{hint} (it takes {takes}; "
+            fail(use.key_where(key), f"module {module.name!r} has no parameter {named(key)}{hint} (it takes {takes}; "
                  "and name, repeat, input)", path + (key,))
     bindings: dict[str, Value] = {}
     missing = []

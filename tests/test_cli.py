@@ -272,6 +272,22 @@ def test_every_missing_field_of_a_mapping_is_named(tmp_path, capsys):
     assert capsys.readouterr().err == f"{spec}:1:1: error: $: missing required fields 'name', 'input', 'blocks'\n"
 
 
+@pytest.mark.parametrize("argument, line", [
+    # bytes as the shell passes them: one that is not UTF-8 is shown as \\xff; a look-alike is escaped and named
+    (b"blocks[0].filters=\xff",
+     "<--set 1>:1:19: error: blocks[0].filters: the argument is not UTF-8 text (byte \\xff)"),
+    (b"blocks[0].fil\xfeters=8", "<--set 1>:1:14: error: $: the argument is not UTF-8 text (byte \\xfe)"),
+    ("blocks[0].filt\u0435rs=8".encode(), "<--set 1>:1:15: error: $: not a spec path at '\\u0435rs' (it contains "
+     "U+0435 CYRILLIC SMALL LETTER IE, which is not an ASCII character): write keys with dots and list positions in "
+     'brackets, e.g. blocks.conv1.filters or blocks[2].filters (blocks["a.b"] for a key that is not a plain word)'),
+])
+def test_a_set_argument_of_any_bytes_is_one_located_line(argument, line):
+    # spec-v2: --set errors are located as <--set N>:1:COL; a spec error exits 1, never with a traceback
+    result = subprocess.run([b"modelspec", b"validate", VGG.encode(), b"--set", argument], capture_output=True,
+                            timeout=600)
+    assert (result.returncode, result.stdout, result.stderr.decode("utf-8").splitlines()) == (1, b"", [line])
+
+
 def test_standard_input_takes_tab_indented_json():
     # spec-v1.md: '-' reads YAML, "which also accepts JSON"; json.dumps(indent="\t") is JSON.
     spec = {"name": "t", "input": {"shape": [8, 8, 3]}, "blocks": [{"type": "vgg", "filters": 4}]}

@@ -164,15 +164,6 @@ BAD = {
                                ["input.shape=[8,8,3]", "blocks.stem.filterz=3"],
                                ["<--set 2>:1:13: error: blocks[0].filterz: unknown field 'filterz'; did you mean "
                                 "'filters'?"]),
-    "set-names-no-block": ({"child.yaml": "extends: base.yaml\nname: c\n"}, ["blocks.stme.filters=3"],
-                           ["<--set 1>:1:8: error: blocks.stme: --set names no block: 'stme'; did you mean "
-                            "'stem'?"]),
-    "set-position-out-of-range": ({"child.yaml": "extends: base.yaml\nname: c\n"}, ["blocks[9].filters=3"],
-                                  ["<--set 1>:1:7: error: $: [9]: blocks has 4 item(s)"]),
-    "set-without-equals": ({"child.yaml": "extends: base.yaml\nname: c\n"}, ["blocks.stem.filters"],
-                           ["<--set 1>:1:1: error: $: write PATH=VALUE"]),
-    "set-bad-yaml": ({"child.yaml": "extends: base.yaml\nname: c\n"}, ["input.shape=[8, 8"],
-                     ["<--set 1>:1:13: error: $: invalid YAML: this '[' is never closed (expected ',' or ']' before line 1, column 18)"]),
     "base-not-a-mapping": ({"child.yaml": "extends: list.yaml\nname: c\n", "list.yaml": "- 1\n- 2\n"}, [],
                            ["child.yaml:1:10: error: extends: base file 'list.yaml' is not a spec: a base is a "
                             "mapping"]),
@@ -220,6 +211,159 @@ def test_set_on_the_command_line_of_every_command_that_reads_a_spec(tmp_path, ca
     assert main(["diff", spec, spec, "--set", "blocks.head.units=7"]) == 0
     assert main(["validate", spec, "--set", "blocks.head.units=x"]) == 1
     assert "<--set 1>:1:19: error: blocks[3].units:" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- each mistake: one located line
+
+# what every "not a spec path" error suggests
+PATH_HINT = ('write keys with dots and list positions in brackets, e.g. blocks.conv1.filters or blocks[2].filters '
+             '(blocks["a.b"] for a key that is not a plain word)')
+NOT_ASCII = "which is not an ASCII character"
+
+# name -> (the child that extends base.yaml, or None for base.yaml itself; the --set arguments; the one line)
+# A --set is located at <--set N>:1:COLUMN of its argument: a mistake in the path at the part that is wrong,
+# one in the value at the value (column len(PATH) + 2); the spec path is the one set. Exit 1, as a spec error.
+ONE_LINE = {
+    # the syntax of PATH=VALUE
+    "no-equals": (None, ["blocks.stem.filters"],
+                  "<--set 1>:1:1: error: $: write PATH=VALUE (e.g. blocks.conv1.filters=128), not "
+                  "'blocks.stem.filters'"),
+    "unclosed-bracket": (None, ["blocks[0.filters=3"], f"<--set 1>:1:7: error: $: not a spec path at '[0.filters': "
+                         f"{PATH_HINT}"),
+    "empty-path": (None, ["=3"], "<--set 1>:1:1: error: $: the path before '=' is empty (e.g. "
+                   "blocks.conv1.filters=128)"),
+    "empty-key": (None, ["blocks..filters=3"], f"<--set 1>:1:8: error: $: not a spec path at '.filters': {PATH_HINT}"),
+    "leading-dot": (None, [".blocks=3"], f"<--set 1>:1:1: error: $: not a spec path at '.blocks': {PATH_HINT}"),
+    "empty-brackets": (None, ["blocks[]=3"], f"<--set 1>:1:7: error: $: not a spec path at '[]': {PATH_HINT}"),
+    "unclosed-quoted-key": (None, ['blocks["stem].filters=3'],
+                            f"<--set 1>:1:7: error: $: not a spec path at '[\"stem].filters': {PATH_HINT}"),
+    "bad-escape-in-a-quoted-key": (None, [r'blocks["st\q"].filters=3'],
+                                   r"""<--set 1>:1:7: error: $: not a spec path at '"st\\q"': a key in brackets is """
+                                   r"""a JSON string (blocks["a.b"])"""),
+    "a-position-of-5000-digits": (None, ["blocks[" + "9" * 5000 + "].filters=3"],
+                                  "<--set 1>:1:7: error: $: [" + "9" * 36 + "...: a list position of 5,000 digits is "
+                                  "past the end of any list"),
+    "unclosed-list-value": (None, ["input.shape=[8, 8"],
+                            "<--set 1>:1:13: error: input.shape: invalid YAML: this '[' is never closed (expected ',' "
+                            "or ']' before line 1, column 18)"),
+    "empty-value": (None, ["blocks.stem.filters="], "<--set 1>:1:21: error: blocks[0].filters: give a value after "
+                    "'=' (read as YAML: 128, [64, 64, 3], relu, null)"),
+    "comment-for-a-value": (None, ["blocks.stem.filters=# none"], "<--set 1>:1:21: error: blocks[0].filters: give a "
+                            "value after '=' (read as YAML: 128, [64, 64, 3], relu, null)"),
+    "duplicate-key-in-the-value": (None, ["input={shape: [8], shape: [9]}"],
+                                   "<--set 1>:1:20: error: input.shape: duplicate key 'shape' (first written at line "
+                                   "1, column 8)"),
+    "python-tag-in-the-value": (None, ["blocks.stem.filters=!!python/object x"],
+                                "<--set 1>:1:21: error: blocks[0].filters: YAML tag !!python/object is not allowed: a "
+                                "spec is plain data"),
+    "number-out-of-range": (None, ["blocks.stem.filters=1e999"],
+                            "<--set 1>:1:21: error: blocks[0].filters: number 1e999 is out of range"),
+    "a-path-deeper-than-a-file": (None, [".".join(["a"] * 65) + "=1"],  # a file nests 64 levels at most
+                                  "<--set 1>:1:129: error: a.a.a.a.a.a...a.a.a.a: the path nests deeper than 64 "
+                                  "levels, as no spec does"),
+    "a-value-too-deep-under-its-path": (None, ["blocks[0].filters=" + "[" * 64 + "]" * 64],
+                                        "<--set 1>:1:19: error: blocks[0].filters: the path and the value nest deeper "
+                                        "than 64 levels, as no spec does"),
+    "a-key-resolved-before-set": (None, ["patch={stem: {filters: 3}}"],
+                                  "<--set 1>:1:1: error: patch: 'patch' cannot be set: bases, patches and inserts are "
+                                  "applied before --set; set the values they lead to instead"),
+    # a path that leads nowhere, or a value wrong for its field: the spec path set
+    "negative-filters-by-name": (None, ["blocks.stem.filters=-3"],
+                                 "<--set 1>:1:21: error: blocks[0].filters: must be greater than 0"),
+    "negative-filters-by-position": (None, ["blocks[0].filters=-3"],
+                                     "<--set 1>:1:19: error: blocks[0].filters: must be greater than 0"),
+    "position-out-of-range": (None, ["blocks[9999].filters=3"],
+                              "<--set 1>:1:7: error: blocks[9999].filters: [9999]: blocks has 4 item(s)"),
+    "negative-position-out-of-range": (None, ["blocks[-5].filters=3"],
+                                       "<--set 1>:1:7: error: blocks[-5].filters: [-5]: blocks has 4 item(s)"),
+    "the-second-set": (None, ["input.shape=[8, 8, 3]", "blocks[7].units=3"],
+                       "<--set 2>:1:7: error: blocks[7].units: [7]: blocks has 4 item(s)"),
+    "a-key-under-a-number": (None, ["blocks.stem.filters.x=3"],
+                             "<--set 1>:1:21: error: blocks.stem.filters.x: 'x': blocks[0].filters is not a mapping"),
+    "a-position-in-a-mapping": (None, ["blocks[0][1]=3"],
+                                "<--set 1>:1:10: error: blocks[0][1]: [1]: blocks[0] is not a list"),
+    "names-no-block": (None, ["blocks.stme.filters=3"],
+                       "<--set 1>:1:8: error: blocks.stme.filters: --set names no block: 'stme'; did you mean 'stem'?"),
+    "null-input": (None, ["input=null"], "<--set 1>:1:7: error: input: must be a mapping, not null"),
+    "an-item-of-the-value": (None, ["blocks.stem.kernel_size=[3, 0]"],
+                             "<--set 1>:1:29: error: blocks[0].kernel_size[1]: must be greater than 0"),
+    # a name given by --set, a patch or an insert that a block of the files has: blamed on the one given
+    "set-renames-into-a-later-name": (None, ["blocks.stem.name=head"],
+                                      "<--set 1>:1:18: error: blocks[0].name: block name 'head' is already used by "
+                                      "blocks[3]"),
+    "set-renames-into-an-earlier-name": (None, ["blocks.head.name=stem"],
+                                         "<--set 1>:1:18: error: blocks[3].name: block name 'stem' is already used by "
+                                         "blocks[0]"),
+    "set-renames-inside-a-sequence": (None, ["blocks.inner.name=drop"],
+                                      "<--set 1>:1:19: error: blocks[1].blocks[0].name: block name 'drop' is already "
+                                      "used by blocks[1].blocks[1]"),
+    "patch-renames-into-a-later-name": ("extends: base.yaml\nname: c\npatch:\n  stem: {name: head}\n", [],
+                                        "child.yaml:4:16: error: blocks[0].name: block name 'head' is already used by "
+                                        "blocks[3]"),
+    "patch-renames-into-an-earlier-name": ("extends: base.yaml\nname: c\npatch:\n  head: {name: stem}\n", [],
+                                           "child.yaml:4:16: error: blocks[3].name: block name 'stem' is already used "
+                                           "by blocks[0]"),
+    "insert-a-name-before-its-block": ("extends: base.yaml\nname: c\ninsert:\n"
+                                       "  - {before: stem, blocks: [{name: head, type: dropout, rate: 0.1}]}\n", [],
+                                       "child.yaml:4:36: error: blocks[0].name: block name 'head' is already used by "
+                                       "blocks[4]"),
+    # a look-alike or invisible character in a path: escaped and named, as in a file's keys
+    "patch-look-alike-name": ("extends: base.yaml\nname: c\npatch:\n  \u0455tem: {filters: 3}\n", [],
+                              'child.yaml:4:3: error: patch["\\u0455tem"]: patch names no block: \'\\u0455tem\' (it '
+                              f"contains U+0455 CYRILLIC SMALL LETTER DZE, {NOT_ASCII}); did you mean 'stem'?"),
+    "insert-look-alike-key": ("extends: base.yaml\nname: c\ninsert:\n  - {aft\u0435r: stem, blocks: [{type: dropout, "
+                              "rate: 0.1}]}\n", [],
+                              'child.yaml:4:6: error: insert[0]["aft\\u0435r"]: unknown key \'aft\\u0435r\' (it '
+                              f"contains U+0435 CYRILLIC SMALL LETTER IE, {NOT_ASCII}); did you mean 'after'? (an "
+                              "insert takes after or before, and blocks)"),
+    "look-alike-in-a-key": (None, ["blocks.stem.filt\u0435rs=3"],
+                            f"<--set 1>:1:17: error: $: not a spec path at '\\u0435rs' (it contains U+0435 CYRILLIC "
+                            f"SMALL LETTER IE, {NOT_ASCII}): {PATH_HINT}"),
+    "zero-width-space": (None, ["blocks.stem.filters\u200b=3"],
+                         f"<--set 1>:1:20: error: $: not a spec path at '\\u200b' (it contains U+200B ZERO WIDTH "
+                         f"SPACE, {NOT_ASCII}): {PATH_HINT}"),
+    "byte-order-mark": (None, ["\ufeffblocks.stem.filters=3"],
+                        f"<--set 1>:1:1: error: $: not a spec path at '\\ufeffblocks.stem.filters' (it contains U+FEFF "
+                        f"ZERO WIDTH NO-BREAK SPACE, {NOT_ASCII}): {PATH_HINT}"),
+    "look-alike-block-name": (None, ["blocks.\u0455tem.filters=3"],
+                              f"<--set 1>:1:8: error: $: not a spec path at '\\u0455tem.filters' (it contains U+0455 "
+                              f"CYRILLIC SMALL LETTER DZE, {NOT_ASCII}): {PATH_HINT}"),
+    "look-alike-in-a-quoted-name": (None, ['blocks["\u0455tem"].filters=3'],
+                                    '<--set 1>:1:7: error: blocks["\\u0455tem"].filters: --set names no block: '
+                                    f"'\\u0455tem' (it contains U+0455 CYRILLIC SMALL LETTER DZE, {NOT_ASCII}); did "
+                                    "you mean 'stem'?"),
+    "line-break-in-the-path": (None, ["blocks.stem\n.filters=3"],
+                               f"<--set 1>:1:12: error: $: not a spec path at '\\u000a.filters' (it contains control "
+                               f"character U+000A): {PATH_HINT}"),
+    # a byte that is not UTF-8 (Python holds byte 0xff of an argument as '\udcff'): shown as \xff
+    "undecodable-byte-in-the-value": (None, ["blocks.stem.filters=\udcff"],
+                                      "<--set 1>:1:21: error: blocks[0].filters: the argument is not UTF-8 text (byte "
+                                      "\\xff)"),
+    "undecodable-byte-in-the-path": (None, ["blocks.st\udcffem.filters=3"],
+                                     "<--set 1>:1:10: error: $: the argument is not UTF-8 text (byte \\xff)"),
+    "undecodable-byte-without-equals": (None, ["blocks\udcfe"],
+                                        "<--set 1>:1:7: error: $: the argument is not UTF-8 text (byte \\xfe)"),
+    "undecodable-byte-in-a-quoted-key": (None, ['blocks["\udcff"].units=3'],
+                                         "<--set 1>:1:9: error: $: the argument is not UTF-8 text (byte \\xff)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ONE_LINE))
+def test_each_mistake_is_one_located_line(tmp_path, monkeypatch, capsys, case):
+    child, overrides, line = ONE_LINE[case]
+    write(tmp_path, {"base.yaml": BASE, **({"child.yaml": child} if child else {})})
+    monkeypatch.chdir(tmp_path)
+    status = main(["validate", "child.yaml" if child else "base.yaml", *(f"--set={o}" for o in overrides)])
+    out, err = capsys.readouterr()
+    assert (status, out, err.splitlines()) == (1, "", [line])
+
+
+def test_a_name_in_a_copy_of_a_repeated_block_is_local_to_it(tmp_path):
+    # names inside a repeated composite are its copies' own: the same inner name in two of them is no collision
+    write(tmp_path, {"base.yaml": BASE.replace("    type: sequence\n", "    type: sequence\n    repeat: 2\n")
+                     + "  - {name: tail, type: sequence, repeat: 2, blocks: [{name: t, type: dense, units: 4}]}\n"})
+    spec = modelspec.load(tmp_path / "base.yaml", overrides=["blocks.t.name=inner"])
+    assert spec.blocks[4].blocks[0].name == "inner"
 
 
 # --------------------------------------------------------------------------- expect

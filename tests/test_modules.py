@@ -219,3 +219,65 @@ def test_one_mistake_is_one_line_however_often_its_value_is_used(case):
     with pytest.raises(SpecError) as info:
         modelspec.loads(text, name="m.yaml")
     assert [render(p) for p in info.value.problems] == [line]
+
+
+LOOK_ALIKE = """\
+name: m
+input: {shape: [8, 8, 3]}
+modules:
+  pair:
+    params: {f: TYPE, act: {type: activation, default: relu}}
+    blocks:
+      - {type: conv, filters: DOLLAR, kernel_size: 1, FIELD: same, activation: $act}
+blocks:
+  - {name: p, type: USE, f: 4, KEY: ACT}
+"""
+NOT_ASCII = "which is not an ASCII character"
+
+I_ = "CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I"
+LOOK_ALIKES = {
+    # a value of the spec above -> its one line: a look-alike or invisible character is escaped and named,
+    # as in an unknown key of any block
+    "field-of-a-module-block": (
+        {"FIELD": "padd\u0456ng"},
+        'm.yaml:7:51: error: modules.pair.blocks[0]["padd\\u0456ng"]: unknown field \'padd\\u0456ng\' (it contains '
+        f"U+0456 {I_}, {NOT_ASCII}) of conv; did you mean 'padding'?"),
+    "param-of-a-use": (
+        {"KEY": "\u0430ct"},
+        'm.yaml:9:33: error: blocks[0]["\\u0430ct"]: module \'pair\' has no parameter \'\\u0430ct\' (it contains '
+        f"U+0430 CYRILLIC SMALL LETTER A, {NOT_ASCII}); did you mean 'act'? (it takes f, act; and name, repeat, "
+        "input)"),
+    "invisible-in-a-param": (
+        {"KEY": "f\u200b"},
+        'm.yaml:9:33: error: blocks[0]["f\\u200b"]: module \'pair\' has no parameter \'f\\u200b\' (it contains U+200B '
+        f"ZERO WIDTH SPACE, {NOT_ASCII}); did you mean 'f'? (it takes f, act; and name, repeat, input)"),
+    "dollar-name": (
+        {"DOLLAR": "$f\u0456"},
+        f"m.yaml:7:31: error: modules.pair.blocks[0].filters: '$f\\u0456' (it contains U+0456 {I_}, {NOT_ASCII}) is "
+        "not a parameter ('$' and a parameter's name); write '$$' for a literal '$'"),
+    "param-type": (
+        {"TYPE": "\u0456nt"},
+        f"m.yaml:5:17: error: modules.pair.params.f: unknown parameter type '\\u0456nt' (it contains U+0456 {I_}, "
+        f"{NOT_ASCII}); did you mean 'int'? (one of int, float, bool, str, size, activation)"),
+    "activation-value": (
+        {"ACT": "r\u0435lu"},
+        "m.yaml:9:38: error: blocks[0].act: parameter 'act' of module 'pair' must be a Keras activation name "
+        f"(activation), not a string 'r\\u0435lu' (it contains U+0435 CYRILLIC SMALL LETTER IE, {NOT_ASCII}); did "
+        "you mean 'relu'?"),
+    "module-name-in-a-use": (
+        {"USE": "p\u0430ir"},
+        "m.yaml:9:21: error: blocks[0].type: unknown block type 'p\\u0430ir' (it contains U+0430 CYRILLIC SMALL "
+        f"LETTER A, {NOT_ASCII}); did you mean the module 'pair'?"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOOK_ALIKES))
+def test_a_look_alike_character_is_escaped_and_named(case):
+    values, line = LOOK_ALIKES[case]
+    text = LOOK_ALIKE
+    written = {"TYPE": "int", "DOLLAR": "$f", "FIELD": "padding", "USE": "pair", "KEY": "act", "ACT": "relu"}
+    for name, value in {**written, **values}.items():
+        text = text.replace(name, value)
+    with pytest.raises(SpecError) as info:
+        modelspec.loads(text, name="m.yaml")
+    assert [render(p) for p in info.value.problems] == [line]
