@@ -178,6 +178,18 @@ EXPANSIONS = [
      ["{name: b, type: mbconv, filters: 8, expansion: 1, se_ratio: 0, kernel_initializer: he_normal}"],
      {"b_dwconv": depthwise((3, 3), init="he_normal"), "b_bn": bn(), "b_activation": L.Activation("swish"),
       "b_project_conv": pointwise(8, init="he_normal"), "b_project_bn": bn()}),
+    # ... and no Dropout when drop_rate is 0 (efficientnet.block: `if drop_rate > 0`)
+    ("mbconv, no drop", [8, 8, 4],
+     ["{name: b, type: mbconv, filters: 4, expansion: 1, se_ratio: 0, kernel_initializer: he_normal}"],
+     {"b_dwconv": depthwise((3, 3), init="he_normal"), "b_bn": bn(), "b_activation": L.Activation("swish"),
+      "b_project_conv": pointwise(4, init="he_normal"), "b_project_bn": bn(), "b_add": L.Add()}),
+    # resnet.block1 (ResNet50), docs/format.md's bottleneck: the projection (1×1, strides, valid, linear), then
+    # Conv2D(filters, 1, strides) (valid), Conv2D(filters, 3, padding="same"), Conv2D(4 × filters, 1) (valid,
+    # linear), the add and the activation
+    ("bottleneck, projected", [8, 8, 16], ["{name: b, type: bottleneck, filters: 4, strides: 2}"],
+     {"b_shortcut": conv(16, (1, 1), (2, 2)), "b_conv1": conv(4, (1, 1), (2, 2), activation="relu"),
+      "b_conv2": conv(4, (3, 3), padding="same", activation="relu"), "b_conv3": conv(16, (1, 1)),
+      "b_add": L.Add(), "b_out": RELU}),
     # resnet_v2.residual_block_v2 (stack2's last block: no conv shortcut, so a 1×1 max pool when strided)
     ("preact_bottleneck, strided identity", [8, 8, 16],
      ["{name: b, type: preact_bottleneck, filters: 4, strides: 2, kernel_initializer: he_normal}"],
@@ -228,6 +240,7 @@ def test_a_strided_depthwise_convolution_is_padded_as_keras_correct_pad(shape, k
 
 INCEPTION = "{name: inc, type: inception, conv1x1: 4, reduce3x3: 2, conv3x3: 4, conv5x5: 0}"
 PREACT = "{name: b, type: preact_bottleneck, filters: 4, strides: 2}"
+BOTTLENECK = "{name: b, type: bottleneck, filters: 4}"
 
 # (id, input shape, blocks, max_params, the total that passes it, at which layer, the field blamed)
 PARAMS_BLAME = [
@@ -256,6 +269,11 @@ PARAMS_BLAME = [
      "blocks[0].filters"),
     ("residual, conv2", [8, 8, 16], ["{name: r, type: residual, filters: 16}"], 4639, 4640, "r_conv2",
      "blocks[0].filters"),
+    # bottleneck with the identity shortcut: conv1 16 × 4 + 4 = 68, conv2 3 × 3 × 4 × 4 + 4 = 148 (216),
+    # conv3 4 × 16 + 16 = 80 (296)
+    ("bottleneck, conv1", [8, 8, 16], [BOTTLENECK], 67, 68, "b_conv1", "blocks[0].filters"),
+    ("bottleneck, conv2", [8, 8, 16], [BOTTLENECK], 215, 216, "b_conv2", "blocks[0].filters"),
+    ("bottleneck, conv3", [8, 8, 16], [BOTTLENECK], 295, 296, "b_conv3", "blocks[0].filters"),
     # each inception conv is sized by its own field: 1x1 8 × 4 + 4 = 36, 3x3_reduce 8 × 2 + 2 = 18,
     # 3x3 3 × 3 × 2 × 4 + 4 = 76
     ("inception, 1x1", [8, 8, 8], [INCEPTION], 35, 36, "inc_1x1", "blocks[0].conv1x1"),
