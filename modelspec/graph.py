@@ -77,7 +77,7 @@ class BlockRecord(NamedTuple):
 class _Where(NamedTuple):
     block: str
     path: SpecPath
-    repeats: bool
+    repeated: Optional[SpecPath]  # the innermost block with a repeat in play (None: none)
 
 
 class Graph:
@@ -102,7 +102,7 @@ class Graph:
         self.degraded: set[int] = set()
         self.lost: set[int] = set()  # degraded layers whose shape is not known at all (taken as the identity)
         self._refused: set[tuple[int, ...]] = set()  # inputs a layer could not take, whatever its settings
-        self._where = _Where("", (), False)
+        self._where = _Where("", (), None)
 
     def input_tensors(self) -> dict[str, Tensor]:
         return {name: Tensor(input_node(k), shape) for k, (name, shape) in enumerate(self.inputs.items())}
@@ -114,11 +114,13 @@ class Graph:
     def within(self, path: SpecPath, *, block: Optional[str] = None, repeats: bool = False) -> Iterator[None]:
         """Attribute the layers added inside to the block at spec ``path``.
 
-        ``block`` (the top-level block or copy the layers belong to) and
-        ``repeats`` (whether a ``repeat`` is in play) are inherited when not given.
+        ``block`` (the top-level block or copy the layers belong to) is inherited
+        when not given; ``repeats`` says that the block at ``path`` is repeated, so
+        that a layer budget overrun inside it blames that block's ``repeat`` (the
+        innermost such block's).
         """
         outer = self._where
-        self._where = _Where(outer.block if block is None else block, path, outer.repeats or repeats)
+        self._where = _Where(outer.block if block is None else block, path, path if repeats else outer.repeated)
         try:
             yield
         finally:
@@ -188,8 +190,10 @@ class Graph:
         reported does not count its weights (``count_params`` False): they come from the same mistake."""
         b = self.budget
         if len(self.nodes) + 1 > b.max_layers:
-            self.fail(over_budget("layers", len(self.nodes) + 1, b.max_layers, f"with layer {node.name}"),
-                      "repeat" if self._where.repeats else None)
+            message = over_budget("layers", len(self.nodes) + 1, b.max_layers, f"with layer {node.name}")
+            if self._where.repeated is not None:  # the repeat that makes the copies, not the block copied
+                raise SpecError(message, self._where.repeated + ("repeat",))
+            self.fail(message)
         self.total_params += node.params if count_params else 0
         if self.total_params > b.max_params:
             self.fail(over_budget("params", self.total_params, b.max_params, f"with layer {node.name}"), sized_by)

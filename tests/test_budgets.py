@@ -197,10 +197,6 @@ REPEATED = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="modelspec bug: graph.py blames the layer budget of a repeated composite "
-                   "(a sequence, a module use) on the repeat of the block copied, which it does not write, so the "
-                   "line points at that block, inside the module's definition for a use; it should be the repeat "
-                   "that makes the copies (graph._Where should carry the repeated block's path)")
 @pytest.mark.parametrize("case", sorted(REPEATED))
 def test_the_layer_budget_of_a_repeated_composite_blames_its_repeat(tmp_path, capsys, case):
     # as for a repeated leaf block (above): at the repeat that makes the copies, here a module use's own

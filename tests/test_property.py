@@ -247,6 +247,7 @@ def one_copy(block: dict, shape: tuple) -> tuple:
         k = block.get("pool_size", 2)
         return window2(shape, k, block.get("pool_strides", k), "valid", block["filters"])
     if t == "inception":
+        window2(shape, block.get("pool_size", 3), 1, "same", shape[2], (True, True))  # its pool branch's window
         pool = block.get("pool_proj", shape[2])
         return shape[:2] + (block["conv1x1"] + block["conv3x3"] + block["conv5x5"] + pool,)
     if t in ("residual", "bottleneck"):
