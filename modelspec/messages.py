@@ -350,8 +350,13 @@ def _known_fields(path: SpecPath, parent: Any, models: Models) -> list[str]:
 
 
 def _quoted(value: Any) -> str:
+    """A value of the file as quoted in a message, cut short; one with a character that is not printable
+    ASCII (a look-alike Cyrillic 'е', an invisible U+200B) has it written as an escape, and named."""
     text = str(value)
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+    cut = text if len(text) <= 40 else text[:37] + "..."
+    if all(" " <= c <= "~" for c in text):
+        return repr(cut)
+    return visible(cut) + non_ascii_note(text)
 
 
 def closest(word: str, candidates: list[str]) -> Optional[str]:

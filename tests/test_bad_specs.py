@@ -1012,6 +1012,13 @@ ROUND_TWO: list[Case] = [
          path='blocks[0]["\\u200bunits"]', message="U+200B ZERO WIDTH SPACE"),
     Case("byte-order-mark-in-a-key", Y("{type: dense, units: 2, \ufeffunits: 3}"), at="\ufeffunits",
          path='blocks[0]["\\ufeffunits"]', message="U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+    # ... and in a value that names something: a block type, an activation
+    Case("cyrillic-e-in-a-block-type", Y("{type: d\u0435nse, units: 2}"), at="d\u0435nse", path="blocks[0].type",
+         message="unknown block type 'd\\u0435nse' (it contains U+0435 CYRILLIC SMALL LETTER IE, which is not an "
+         "ASCII character); did you mean 'dense'?"),
+    Case("zero-width-space-in-an-activation", Y("{type: dense, units: 2, activation: relu\u200b}"),
+         at="relu\u200b", path="blocks[0].activation",
+         message="unknown activation 'relu\\u200b' (it contains U+200B ZERO WIDTH SPACE"),
     Case("number-underflows-to-zero", Y("{type: batch_norm, epsilon: 1e-400}"), at="1e-400",
          path="blocks[0].epsilon", message="number 1e-400 is too small to represent: it would be read as 0",
          stage="load"),
