@@ -180,23 +180,24 @@ class Expander:
             if local is not None and block.repeat == 1:  # a module use: what `expand` renames its names by
                 outer = f"{self.copy_local}_" if self.copy_local is not None else ""
                 self.graph.module_prefixes[path] = copy_prefix.removeprefix(outer)
-            out = self._expand(copy, path, inputs, copy_prefix, top, local, repeats=block.repeat > 1)
+            out = self._expand(copy, path, inputs, copy_prefix, top, local,
+                               copy=(k + 1, block.repeat) if block.repeat > 1 else None)
             if copy_handle is not None:
                 self._claim(copy_handle, at, out, what="the copy name", original=path)
             inputs = [out]
         return out
 
     def _expand(self, block: BlockBase, path: SpecPath, inputs: list[Tensor], prefix: str, top: bool,
-                local: Optional[str], repeats: bool) -> Tensor:
+                local: Optional[str], copy: Optional[tuple[int, int]]) -> Tensor:
         outer_path, outer_scope, outer_local, outer_copy = self._path, self.scope, self.local, self.copy_local
         self._path = path
         if local is not None:  # a copy of a repeated composite, or a module use: its inner names are its own
             self.scope, self.local = Scope(outer_scope), local
-            if repeats:
+            if copy is not None:
                 self.copy_local = local
         first = len(self.graph.nodes)
         try:
-            with self.graph.within(path, block=prefix if top else None, repeats=repeats):
+            with self.graph.within(path, block=prefix if top else None, copy=copy):
                 out = block.expand(self, inputs, prefix)
         finally:
             self._path, self.scope, self.local, self.copy_local = outer_path, outer_scope, outer_local, outer_copy

@@ -78,6 +78,7 @@ class _Where(NamedTuple):
     block: str
     path: SpecPath
     repeated: Optional[SpecPath]  # the innermost block with a repeat in play (None: none)
+    copy: tuple[int, int] = (1, 1)  # which copy of it this is, of how many
 
 
 class Graph:
@@ -111,16 +112,22 @@ class Graph:
         return list(self.inputs)[-node - 1]
 
     @contextlib.contextmanager
-    def within(self, path: SpecPath, *, block: Optional[str] = None, repeats: bool = False) -> Iterator[None]:
+    def within(self, path: SpecPath, *, block: Optional[str] = None,
+               copy: Optional[tuple[int, int]] = None) -> Iterator[None]:
         """Attribute the layers added inside to the block at spec ``path``.
 
         ``block`` (the top-level block or copy the layers belong to) is inherited
-        when not given; ``repeats`` says that the block at ``path`` is repeated, so
-        that a layer budget overrun inside it blames that block's ``repeat`` (the
-        innermost such block's).
+        when not given; ``copy`` (k, n) says that this is copy k of n of the block
+        at ``path``, repeated. Then a layer budget overrun inside it blames that
+        block's ``repeat`` (the innermost such block's), and so does a shape
+        problem in a copy after the first: the first copies fitted, so it is the
+        number of copies that does not.
         """
         outer = self._where
-        self._where = _Where(outer.block if block is None else block, path, path if repeats else outer.repeated)
+        if copy is None:
+            self._where = _Where(outer.block if block is None else block, path, outer.repeated, outer.copy)
+        else:
+            self._where = _Where(outer.block if block is None else block, path, path, copy)
         try:
             yield
         finally:
@@ -163,7 +170,7 @@ class Graph:
             # an independent mistake: report it, and go on where the shapes allow; an input that one layer
             # cannot take at all (its rank) is reported once, not again by each branch that reads it
             if not degraded and not (e.cause is None and sources in self._refused):
-                self.problems.append(Problem(f"{name}: {e}", self._where.path + ((field,) if field else ())))
+                self.problems.append(self._shape_problem(name, e, field))
             if e.cause is None:
                 self._refused.add(sources)
             shapes = [_loosened(s) for s in shapes]
@@ -183,6 +190,16 @@ class Graph:
         if lost or (degraded and None in shape):  # sizes lost to a problem (a global pool recovers them)
             self.degraded.add(len(self.nodes) - 1)
         return Tensor(len(self.nodes) - 1, shape)
+
+    def _shape_problem(self, name: str, e: ShapeProblem, field: Optional[str]) -> Problem:
+        """The problem ``e`` of layer ``name``, at the field of the current block that it blames; in a later
+        copy of a repeated block, at that block's ``repeat`` (the copies before it fitted)."""
+        where = self._where
+        k, n = where.copy
+        if where.repeated is not None and k > 1:
+            return Problem(f"{name}: {e} (in copy {k:,} of {n:,}; the copies before it fit)",
+                           where.repeated + ("repeat",))
+        return Problem(f"{name}: {e}", where.path + ((field,) if field else ()))
 
     def _check_budget(self, node: Node, sized_by: Optional[str], grows_by: Optional[str], *,
                       count_params: bool = True) -> None:

@@ -1012,6 +1012,14 @@ ROUND_TWO: list[Case] = [
          path='blocks[0]["\\u200bunits"]', message="U+200B ZERO WIDTH SPACE"),
     Case("byte-order-mark-in-a-key", Y("{type: dense, units: 2, \ufeffunits: 3}"), at="\ufeffunits",
          path='blocks[0]["\\ufeffunits"]', message="U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+    # a repeat whose later copies no longer fit: the copies before fitted, so the repeat is to blame (32 -> 1
+    # after five 2x2/2 pools; the sixth copy's pool has nothing to pool)
+    Case("repeat-shrinks-the-map-to-nothing", Y("{type: vgg, filters: 4, convs: 1, repeat: 7}"), at="7}",
+         path="blocks[0].repeat", message="block1_6_pool: a pooling window of 2 (valid padding) does not fit in an "
+         "input of size 1 (in copy 6 of 7; the copies before it fit)", stage="static"),
+    Case("repeated-sequence-shrinks-the-map-to-nothing",
+         Y("{type: sequence, repeat: 9, blocks: [{type: max_pool, pool_size: 2}]}"), at="9,",
+         path="blocks[0].repeat", message="(in copy 6 of 9; the copies before it fit)", stage="static"),
     # ... and in a value that names something: a block type, an activation
     Case("cyrillic-e-in-a-block-type", Y("{type: d\u0435nse, units: 2}"), at="d\u0435nse", path="blocks[0].type",
          message="unknown block type 'd\\u0435nse' (it contains U+0435 CYRILLIC SMALL LETTER IE, which is not an "
