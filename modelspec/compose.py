@@ -28,7 +28,7 @@ from . import document
 from .document import Value, Where, fail
 from .errors import Problem, SpecError, SpecPath, UsageError, cut, format_path, named, visible_path
 from .limits import DEFAULT, ReaderLimits
-from .loader import parse_text, read_source
+from .loader import os_reason, parse_text, read_source
 from .source import EmptyDocument, Source
 
 COMPOSING_KEYS = ("extends", "patch", "insert", "modules")  # consumed here; never reach the spec model
@@ -154,7 +154,7 @@ def _read_base(folder: Path, name: str, at: Where, stack: list[str], limits: Rea
     except FileNotFoundError:
         fail(at, f"base file {visible_path(name)} not found (looked for {visible_path(str(path))})", ("extends",))
     except OSError as e:  # a name too long, a loop of links, a part of the path that is a file...
-        fail(at, f"cannot read base file {visible_path(name)}: {e.strerror or e}", ("extends",))
+        fail(at, f"cannot read base file {visible_path(name)}: {os_reason(e, str(path))}", ("extends",))
     if stat.S_ISDIR(info.st_mode):
         fail(at, f"{visible_path(name)} is a directory, not a base spec file", ("extends",))
     stamp = (info.st_mtime_ns, info.st_size)

@@ -245,6 +245,16 @@ def test_a_loop_of_links_is_shown_link_by_link(tmp_path, capsys, monkeypatch, li
     assert capsys.readouterr().err == f"{path}: error: cannot read: its symbolic links go round in a loop ({loop})\n"
 
 
+def test_a_loop_of_links_named_by_extends_is_shown_at_the_extends(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.symlink("b.yaml", "a.yaml")
+    os.symlink("a.yaml", "b.yaml")
+    Path("child.yaml").write_text("extends: a.yaml\nname: c\n")
+    assert main(["validate", "child.yaml"]) == 1
+    assert capsys.readouterr().err == ("child.yaml:1:10: error: extends: cannot read base file 'a.yaml': its symbolic "
+                                       "links go round in a loop ('a.yaml' -> 'b.yaml' -> 'a.yaml')\n")
+
+
 @pytest.mark.parametrize("argv, stdin, status, line", READERS, ids=[" ".join(r[0]) for r in READERS])
 def test_other_readers_and_arguments(tmp_path, capsys, argv, stdin, status, line, monkeypatch):
     monkeypatch.chdir(tmp_path)
