@@ -66,3 +66,163 @@ def test_pyyaml_still_says_what_the_reader_recognises(text, message):
         assert message in said, f"PyYAML now says {said!r}: update modelspec/yaml_reader.py"
     else:
         pytest.fail(f"PyYAML accepts {text!r}: update modelspec/yaml_reader.py")
+
+
+# --------------------------------------------------------------------------- exact messages and positions
+# What the readers say, word for word and where, for the cases mutation testing found unpinned
+# (docs/mutation.md): each input text with the error lines it must raise. Columns count characters
+# from 1; a file's end is the position just past its last character.
+
+
+def _read_error(text: str, as_json: bool = False) -> str:
+    """The error lines ``modelspec.parse_text`` raises for ``text``."""
+    with pytest.raises(SpecError) as caught:
+        modelspec.parse_text(text, as_json=as_json)
+    return str(caught.value)
+
+
+K40, K41 = "k" * 40, "k" * 41
+READ_ERRORS = [
+    # characters a spec may not hold, each named for what it is (written, or as an escape)
+    ("nel", "a: x\x85y\n", False,
+     "<spec>:1:5: error: $: the line separator U+0085 (YAML versions and editors disagree on it) is not allowed "
+     "in a spec"),
+    ("c1-control-next-to-nel", "a: x\x86y\n", False,
+     "<spec>:1:5: error: $: control character U+0086 is not allowed in a spec"),
+    ("line-separator", "a: x\u2028y\n", False,
+     "<spec>:1:5: error: $: the line separator U+2028 (YAML versions and editors disagree on it) is not allowed "
+     "in a spec"),
+    ("paragraph-separator", "a: x\u2029y\n", False,
+     "<spec>:1:5: error: $: the line separator U+2029 (YAML versions and editors disagree on it) is not allowed "
+     "in a spec"),
+    ("non-character-fffe", "a: x\ufffey\n", False,
+     "<spec>:1:5: error: $: the non-character U+FFFE is not allowed in a spec"),
+    ("non-character-ffff", "a: x\uffffy\n", False,
+     "<spec>:1:5: error: $: the non-character U+FFFF is not allowed in a spec"),
+    ("first-surrogate-escaped", 'a: "\\ud800"\n', False,
+     "<spec>:1:4: error: a: a lone surrogate U+D800 (not a character) (written as an escape) is not allowed "
+     "in a spec"),
+    ("last-surrogate-escaped", '{"a": "\\udfff"}\n', True,
+     "<spec>:1:7: error: a: a lone surrogate U+DFFF (not a character) (written as an escape) is not allowed "
+     "in a spec"),
+    # numbers YAML 1.1 and 1.2 read differently: the decimal reading, and the octal one where it is one
+    ("leading-zero", "a: 017\n", False,
+     "<spec>:1:4: error: a: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
+     "(or 15 if octal was meant)"),
+    ("leading-zero-negative", "a: -017\n", False,
+     "<spec>:1:4: error: a: ambiguous number '-017': YAML 1.1 reads a leading zero as octal; write -17 without "
+     "it (or -15 if octal was meant)"),
+    ("leading-zero-plus", "a: +017\n", False,
+     "<spec>:1:4: error: a: ambiguous number '+017': YAML 1.1 reads a leading zero as octal; write 17 without "
+     "it (or 15 if octal was meant)"),
+    ("leading-zero-not-octal-digits", "a: 089\n", False,
+     "<spec>:1:4: error: a: ambiguous number '089': YAML 1.1 reads a leading zero as octal; write 89 without it"),
+    ("leading-zero-every-octal-digit", "a: 01234567\n", False,
+     "<spec>:1:4: error: a: ambiguous number '01234567': YAML 1.1 reads a leading zero as octal; write 1234567 "
+     "without it (or 342391 if octal was meant)"),
+    ("0o-octal", "a: 0o17\n", False,
+     "<spec>:1:4: error: a: ambiguous number '0o17': YAML 1.2 reads it as octal, YAML 1.1 as a string; write 15 "
+     "in decimal"),
+    # an unclosed YAML bracket: the next line back at (or left of) the indentation of the opening line means
+    # the bracket was left open (blame it); a line indented deeper is still inside it (blame that place)
+    ("yaml-open-dedent", "a: [1,\n 2\nb: 3]\n", False,
+     "<spec>:1:4: error: a: invalid YAML: this '[' is never closed (expected ',' or ']' before line 3, column 2)"),
+    ("yaml-open-deeper", "a: [1,\n 2\n b: 3]\n", False,
+     "<spec>:3:3: error: a: invalid YAML: expected ',' or ']' here, but found ':' (a missing comma?)"),
+    ("yaml-open-same-indent", "  a: [1,\n  2\n  b: 3]\n", False,
+     "<spec>:1:6: error: a: invalid YAML: this '[' is never closed (expected ',' or ']' before line 3, column 4)"),
+    ("yaml-open-after-a-blank-line-dedent", "\n  a: [1,\n  2\n b: 3]\n", False,
+     "<spec>:2:6: error: a: invalid YAML: this '[' is never closed (expected ',' or ']' before line 4, column 3)"),
+    ("yaml-open-after-a-blank-line-deeper", "\n  a: [1,\n  2\n   b: 3]\n", False,
+     "<spec>:4:5: error: a: invalid YAML: expected ',' or ']' here, but found ':' (a missing comma?)"),
+    # JSON that ends inside a collection: the innermost one left open, and where the file ends
+    ("json-open-one", '{"a": 1\n', True,
+     "<spec>:1:1: error: $: invalid JSON: this '{' is never closed (the file ends at line 2, column 1)"),
+    ("json-open-three", '{"a": [{"b": 1\n', True,
+     "<spec>:1:8: error: a[0]: invalid JSON: this '{' is never closed (the file ends at line 2, column 1)"),
+    # a value quoted in a message: whole up to 40 characters, else its first 37 and '...'
+    ("duplicate-key-of-40", f"{K40}: 1\n{K40}: 2\n", False,
+     f"<spec>:2:1: error: {K40}: duplicate key '{K40}' (first written at line 1, column 1)"),
+    ("duplicate-key-of-41", f"{K41}: 1\n{K41}: 2\n", False,
+     f'<spec>:2:1: error: ["{K41[:37]}..."]: duplicate key \'{K41[:37]}...\' (first written at line 1, column 1)'),
+    # a merge key's mapping that is not one: blamed at the alias in the list
+    ("merge-list-of-a-scalar", "s: &s 5\nm:\n  <<: [*s]\n", False,
+     "<spec>:3:8: error: m: a merge key ('<<') takes a mapping or a list of mappings"),
+    ("merge-of-itself", "a: &a\n  <<: *a\n", False,
+     "<spec>:2:7: error: a: alias *a refers to the collection that contains it (&a at line 1, column 4); an "
+     "alias cannot contain itself"),
+]
+
+
+@pytest.mark.parametrize("text, as_json, error", [c[1:] for c in READ_ERRORS], ids=[c[0] for c in READ_ERRORS])
+def test_read_error_is_exact(text, as_json, error):
+    assert _read_error(text, as_json) == error
+
+
+# Merged keys are placed at the alias that brought them (an error in one points at its reuse);
+# of several mappings merged, the first that has a key gives it; the mapping itself stays at its start.
+MERGES = [
+    ("one", "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n",
+     {"x": 1, "y": 2}, {("m",): (3, 3), ("m", "x"): (3, 7), ("m", "y"): (4, 6)}),
+    ("a-list-of-one", "base: &b {x: 1}\nm:\n  <<: [*b]\n  y: 2\n",
+     {"x": 1, "y": 2}, {("m",): (3, 3), ("m", "x"): (3, 8), ("m", "y"): (4, 6)}),
+    ("a-list-first-wins", "a: &a {x: 1}\nb: &b {x: 2, z: 3}\nm:\n  <<: [*a, *b]\n",
+     {"x": 1, "z": 3}, {("m",): (4, 3), ("m", "x"): (4, 8), ("m", "z"): (4, 12)}),
+]
+
+
+@pytest.mark.parametrize("text, merged, positions", [c[1:] for c in MERGES], ids=[c[0] for c in MERGES])
+def test_merged_keys_are_placed_at_their_alias(text, merged, positions):
+    source = modelspec.parse_text(text)
+    assert source.data["m"] == merged
+    assert {path: source.values[path] for path in positions} == positions
+
+
+def test_an_unknown_field_with_a_character_that_is_not_ascii_shows_it():
+    # an ASCII name is quoted as written; one with another character has printable ASCII (space to '~',
+    # capitals included) as written and every other character as \uXXXX, so a look-alike shows
+    text = "name: m\ninput: {shape: [8]}\nblocks:\n  - {type: dense, units: 4, 'A b~': 1, 'A b~\u00e9': 2}\n"
+    with pytest.raises(SpecError) as caught:
+        modelspec.loads(text)
+    assert [line.split(": error: ")[1] for line in str(caught.value).splitlines()] == [
+        "blocks[0][\"A\\u0020b~\"]: unknown field 'A b~'",
+        "blocks[0][\"A\\u0020b~\\u00e9\"]: unknown field 'A b~\\u00e9' (it contains U+00E9 LATIN SMALL LETTER E "
+        "WITH ACUTE, which is not an ASCII character)",
+    ]
+
+
+# loader.read_text: a file that is not a spec (`schema --check`'s) read as a spec is: a size limit, UTF-8
+# with a byte-order mark allowed, and the same located errors, at the file's name.
+READ_TEXT = [
+    # the bytes, then the text read or the error line ({} is the file's path)
+    ("at-the-limit", b"x" * 1000, "x" * 1000),
+    ("byte-order-mark", b"\xef\xbb\xbf{}\n", "{}\n"),
+    ("over-the-limit", b"x" * 1001, "{}:1:1: error: $: the file is larger than 1,000 bytes"),
+    ("not-utf-8", b'{"a": 1}\n\xff\n', "{}:2:1: error: $: the file is not UTF-8 text (byte 0xff)"),
+]
+
+
+@pytest.mark.parametrize("content, expected", [c[1:] for c in READ_TEXT], ids=[c[0] for c in READ_TEXT])
+def test_read_text_reads_as_a_spec_is_read(tmp_path, content, expected):
+    from modelspec.loader import read_text
+
+    path = tmp_path / "schema.json"
+    path.write_bytes(content)
+    if ": error: " not in expected:
+        assert read_text(str(path), limit=1000) == expected
+        return
+    with pytest.raises(SpecError) as caught:
+        read_text(str(path), limit=1000)
+    assert str(caught.value) == expected.format(path)
+    line, column = (int(n) for n in expected.split(":")[1:3])
+    assert [(p.file, p.line, p.column) for p in caught.value.problems] == [(str(path), line, column)]
+
+
+@pytest.mark.parametrize("what, message", [(None, "is a directory, not a file"),
+                                           ("schema file", "is a directory, not a schema file")])
+def test_read_text_names_what_it_wanted(tmp_path, what, message):
+    from modelspec.loader import read_text
+
+    with pytest.raises(modelspec.UsageError) as caught:
+        read_text(str(tmp_path)) if what is None else read_text(str(tmp_path), what)
+    assert (caught.value.path, caught.value.message) == (str(tmp_path), message)
