@@ -135,6 +135,97 @@ READ_ERRORS = [
      "<spec>:2:6: error: a: invalid YAML: this '[' is never closed (expected ',' or ']' before line 4, column 3)"),
     ("yaml-open-after-a-blank-line-deeper", "\n  a: [1,\n  2\n   b: 3]\n", False,
      "<spec>:4:5: error: a: invalid YAML: expected ',' or ']' here, but found ':' (a missing comma?)"),
+    # YAML syntax errors, reworded where a person would look (the PyYAML messages above)
+    ("yaml-second-document", "a: 1\n---\nb: 2\n", False,
+     "<spec>:2:1: error: $: invalid YAML: a spec file holds one YAML document; found a second one"),
+    ("yaml-missing-comma-in-braces", "a: {x: 1 y: 2}\n", False,
+     "<spec>:1:11: error: a: invalid YAML: expected ',' or '}' here, but found ':' (a missing comma?)"),
+    ("yaml-wrong-closer", "a: [1, 2}\n", False,
+     "<spec>:1:9: error: a: invalid YAML: expected ',' or ']' here, but found '}' (a missing comma?)"),
+    ("yaml-text-after-single-quote", "a: 'it's'\n", False,
+     "<spec>:1:8: error: $: invalid YAML: text after the closing quote of a quoted value (a quote inside '...' is "
+     "written '', inside \"...\" as \\\")"),
+    ("yaml-text-after-double-quote", 'a: "x" y\n', False,
+     "<spec>:1:8: error: $: invalid YAML: text after the closing quote of a quoted value (a quote inside '...' is "
+     "written '', inside \"...\" as \\\")"),
+    ("yaml-stray-bracket", "a:\n  - 1\n  - 2\n ]\n", False,
+     "<spec>:4:2: error: $: invalid YAML: unexpected ']': no bracket is open here"),
+    ("yaml-stray-brace", "a:\n  b: 1\n  }\n", False,
+     "<spec>:3:3: error: a: invalid YAML: unexpected '}': no bracket is open here"),
+    ("yaml-dedented-key", "a:\n  b: 1\n c: 2\n", False,
+     "<spec>:3:2: error: $: invalid YAML: bad indentation: this line does not line up with the lines of the block "
+     "it is in"),
+    ("yaml-dash-without-space", "a:\n  - 1\n -2\n", False,
+     "<spec>:3:2: error: $: invalid YAML: bad indentation: this line does not line up with the lines of the block "
+     "it is in ('-' starts a list item only when a space follows it)"),
+    ("yaml-over-indented-key", "a: b\n  c: 2\n", False,
+     "<spec>:2:3: error: $: invalid YAML: bad indentation: this key is indented deeper than the keys of its "
+     "mapping (or the line above it lacks a ':')"),
+    ("yaml-colon-in-value", "a: b: c\n", False,
+     "<spec>:1:5: error: $: invalid YAML: ': ' cannot appear inside an unquoted value; put the value in quotes"),
+    ("yaml-no-colon", "a: b\nc\n", False,
+     "<spec>:2:1: error: $: invalid YAML: expected 'key: value' here, but this line has no ':'"),
+    ("yaml-tab", "a:\tb\n", False,
+     "<spec>:1:3: error: a: invalid YAML: a tab character: YAML indents and separates with spaces only"),
+    ("yaml-backtick", "a: `b`\n", False,
+     "<spec>:1:4: error: a: invalid YAML: '`' cannot start an unquoted value; put the value in quotes"),
+    ("yaml-unknown-escape", 'a: "\\q"\n', False,
+     "<spec>:1:5: error: a: invalid YAML: unknown escape '\\\\q' in a double-quoted string (write \\\\ for a "
+     "backslash)"),
+    ("yaml-unclosed-quote", 'a: "b\n', False, "<spec>:1:4: error: a: invalid YAML: this quoted string is never closed"),
+    ("yaml-undefined-alias", "a: *nope\n", False,
+     "<spec>:1:4: error: a: invalid YAML: alias *nope is not defined (an anchor &nope must be written before it "
+     "is used)"),
+    ("yaml-anchor-twice", "a: &x 1\nb: &x 2\n", False,
+     "<spec>:2:4: error: b: invalid YAML: anchor &x is defined twice (first at line 1, column 4)"),
+    ("yaml-after-document-end", "a: 1\n...\nb\n", False,
+     "<spec>:3:1: error: $: invalid YAML: unexpected content after the end of the document"),
+    ("yaml-1.1-directive", "# c\n%YAML 1.1\n---\na: 1\n", False,
+     "<spec>:2:1: error: $: invalid YAML: modelspec reads YAML 1.2 (yes/no are strings, 010 is refused); remove "
+     "the '%YAML 1.1' directive"),
+    ("yaml-empty-document", "---\n...\n", False,
+     "<spec>:1:1: error: $: the spec file holds no document (only comments or blank space)"),
+    # YAML values: tags, and the numbers the core schema cannot use
+    ("yaml-bad-int-tag", "a: !!int x\n", False, "<spec>:1:4: error: a: 'x' is not a valid !!int"),
+    ("yaml-bad-bool-tag", "a: !!bool yes\n", False, "<spec>:1:4: error: a: 'yes' is not a valid !!bool"),
+    ("yaml-local-tag", "a: !foo 8\n", False,
+     "<spec>:1:4: error: a: YAML tag !foo is not allowed: a spec is plain data"),
+    ("yaml-map-tag-on-a-list", "a: !!map [1]\n", False,
+     "<spec>:1:4: error: a: YAML tag !!map is not allowed: a spec is plain data"),
+    ("yaml-inf", "a: -.Inf\n", False,
+     "<spec>:1:4: error: a: '-.Inf' is not allowed: sizes and rates must be finite numbers"),
+    ("yaml-nan", "a: .NaN\n", False,
+     "<spec>:1:4: error: a: '.NaN' is not allowed: sizes and rates must be finite numbers"),
+    ("yaml-too-small", "a: 1e-400\n", False,
+     "<spec>:1:4: error: a: number 1e-400 is too small to represent: it would be read as 0"),
+    ("yaml-collection-key", "? [a]\n: 1\n", False,
+     "<spec>:1:3: error: $: mapping keys must be strings; a collection is not (quote it if it is meant as a name)"),
+    # JSON syntax and values
+    ("json-tab-in-string", '{"a": "b\tc"}\n', True,
+     "<spec>:1:9: error: a: invalid JSON: control character U+0009 inside a string (write it as an escape such as "
+     "\\t)"),
+    ("json-bad-escape", '{"a": "\\q"}\n', True, "<spec>:1:8: error: a: invalid JSON: invalid \\escape"),
+    ("json-no-colon", '{"a" 1}\n', True, "<spec>:1:6: error: $: invalid JSON: expected ':' after the key, found '1'"),
+    ("json-unquoted-key", "{a: 1}\n", True,
+     "<spec>:1:2: error: $: invalid JSON: expected a string key in double quotes, found 'a'"),
+    ("json-missing-comma-in-object", '{"a": 1 "b": 2}\n', True,
+     "<spec>:1:9: error: $: invalid JSON: expected ',' or '}', found '\"'"),
+    ("json-missing-comma-in-array", "[1 2]\n", True,
+     "<spec>:1:4: error: $: invalid JSON: expected ',' or ']', found '2'"),
+    ("json-trailing-comma-in-array", "[1, 2,]\n", True,
+     "<spec>:1:6: error: $: invalid JSON: a trailing comma before ']'"),
+    ("json-unexpected-character", '{"a": @}\n', True, "<spec>:1:7: error: a: invalid JSON: unexpected character '@'"),
+    ("json-text-after-the-document", '{"a": 1} x\n', True,
+     "<spec>:1:10: error: $: invalid JSON: unexpected text after the end of the document"),
+    ("json-python-false", '{"a": False}\n', True,
+     "<spec>:1:7: error: a: invalid JSON: False is Python; JSON writes false"),
+    ("json-nan", '{"a": NaN}\n', True,
+     "<spec>:1:7: error: a: NaN is not valid JSON: sizes and rates must be finite numbers"),
+    ("json-negative-leading-zero", '{"a": -012}\n', True,
+     "<spec>:1:7: error: a: invalid JSON: a number cannot start with 0; write -12, not -012"),
+    ("json-out-of-range", '{"a": 1.5e400}\n', True, "<spec>:1:7: error: a: number 1.5e400 is out of range"),
+    ("json-duplicate-key", '{"a": 1, "a": 2}\n', True,
+     "<spec>:1:10: error: a: duplicate key 'a' (first written at line 1, column 2)"),
     # JSON that ends inside a collection: the innermost one left open, and where the file ends
     ("json-open-one", '{"a": 1\n', True,
      "<spec>:1:1: error: $: invalid JSON: this '{' is never closed (the file ends at line 2, column 1)"),
@@ -157,6 +248,23 @@ READ_ERRORS = [
 @pytest.mark.parametrize("text, as_json, error", [c[1:] for c in READ_ERRORS], ids=[c[0] for c in READ_ERRORS])
 def test_read_error_is_exact(text, as_json, error):
     assert _read_error(text, as_json) == error
+
+
+# What the readers make of values (the YAML 1.2 core schema; JSON as RFC 8259 has it).
+READ_VALUES = [
+    ("yaml-core-scalars", "a: [~, null, TRUE, False, 0x1F, -7, 1e3, .5, 'x', yes, on, 0o]\n", False,
+     {"a": [None, None, True, False, 31, -7, 1000.0, 0.5, "x", "yes", "on", "0o"]}),
+    ("yaml-core-tags", "a: [!!float 1, !!str 5, ! 8, !!null '', !!int '3', !!bool 'true']\n", False,
+     {"a": [1.0, "5", "8", None, 3, True]}),
+    ("json-values", '{"a": [1, {"b": 2.5, "c": [true, false, null]}], "d": -0.0, "e": 1E+2, "f": ""}\n', True,
+     {"a": [1, {"b": 2.5, "c": [True, False, None]}], "d": -0.0, "e": 100.0, "f": ""}),
+]
+
+
+@pytest.mark.parametrize("text, as_json, data", [c[1:] for c in READ_VALUES], ids=[c[0] for c in READ_VALUES])
+def test_read_values(text, as_json, data):
+    read = modelspec.parse_text(text, as_json=as_json).data
+    assert read == data and [type(v) for v in read["a"]] == [type(v) for v in data["a"]]
 
 
 # Merged keys are placed at the alias that brought them (an error in one points at its reuse);
