@@ -125,6 +125,8 @@ READ_ERRORS = [
      "in decimal"),
     # an unclosed YAML bracket: the next line back at (or left of) the indentation of the opening line means
     # the bracket was left open (blame it); a line indented deeper is still inside it (blame that place)
+    ("yaml-open-at-the-end-of-the-file", "a: [1, 2", False,
+     "<spec>:1:4: error: a: invalid YAML: this '[' is never closed (expected ',' or ']' before line 1, column 9)"),
     ("yaml-open-dedent", "a: [1,\n 2\nb: 3]\n", False,
      "<spec>:1:4: error: a: invalid YAML: this '[' is never closed (expected ',' or ']' before line 3, column 2)"),
     ("yaml-open-deeper", "a: [1,\n 2\n b: 3]\n", False,
@@ -136,6 +138,9 @@ READ_ERRORS = [
     ("yaml-open-after-a-blank-line-deeper", "\n  a: [1,\n  2\n   b: 3]\n", False,
      "<spec>:4:5: error: a: invalid YAML: expected ',' or ']' here, but found ':' (a missing comma?)"),
     # YAML syntax errors, reworded where a person would look (the PyYAML messages above)
+    ("yaml-key-too-long", "k" * 1100 + ": 1\n", False,
+     "<spec>:1:1: error: $: invalid YAML: a key of 1,100 characters: YAML reads a key of at most 1,024 characters "
+     "before its ':' (a spec's keys are short names)"),
     ("yaml-second-document", "a: 1\n---\nb: 2\n", False,
      "<spec>:2:1: error: $: invalid YAML: a spec file holds one YAML document; found a second one"),
     ("yaml-missing-comma-in-braces", "a: {x: 1 y: 2}\n", False,
