@@ -294,13 +294,17 @@ def test_merged_keys_are_placed_at_their_alias(text, merged, positions):
 def test_an_unknown_field_with_a_character_that_is_not_ascii_shows_it():
     # an ASCII name is quoted as written; one with another character has printable ASCII (space to '~',
     # capitals included) as written and every other character as \uXXXX, so a look-alike shows
-    text = "name: m\ninput: {shape: [8]}\nblocks:\n  - {type: dense, units: 4, 'A b~': 1, 'A b~\u00e9': 2}\n"
+    text = ("name: m\ninput: {shape: [8]}\nblocks:\n"
+            "  - {type: dense, units: 4, 'A b~': 1, 'A b~\u00e9': 2, 'x\ue000': 3}\n")
     with pytest.raises(SpecError) as caught:
         modelspec.loads(text)
     assert [line.split(": error: ")[1] for line in str(caught.value).splitlines()] == [
         "blocks[0][\"A\\u0020b~\"]: unknown field 'A b~'",
         "blocks[0][\"A\\u0020b~\\u00e9\"]: unknown field 'A b~\\u00e9' (it contains U+00E9 LATIN SMALL LETTER E "
         "WITH ACUTE, which is not an ASCII character)",
+        # a character without a name (U+E000 is for private use)
+        "blocks[0][\"x\\ue000\"]: unknown field 'x\\ue000' (it contains U+E000 unnamed, which is not an ASCII "
+        "character)",
     ]
 
 
