@@ -63,6 +63,7 @@ MOBILENET_V2_BN = bn(1e-3, 0.999)  # mobilenet_v2._inverted_res_block: BatchNorm
 DENSENET_BN = bn(1.001e-5)  # densenet.conv_block / transition_block: BatchNormalization(epsilon=1.001e-5)
 RELU6 = L.ReLU(max_value=6.0)  # mobilenet_v2: layers.ReLU(6.0)
 RELU = L.Activation("relu")
+SETTINGS_BN = L.BatchNormalization(epsilon=0.01, momentum=0.999, center=True, scale=False)
 KERAS_APPS_BN = DENSENET_BN  # resnet_v2.residual_block_v2 also: BatchNormalization(epsilon=1.001e-5)
 
 
@@ -91,14 +92,14 @@ EXPANSIONS = [
       "block_1_project": pointwise(24), "block_1_project_bn": MOBILENET_V2_BN}),
     # docs/format.md: another activation is an Activation layer; kernel_initializer is that of every kernel;
     # batch-norm settings keep MobileNetV2's momentum 0.999 unless given; stride 1 and filters == in: the add
-    ("inverted_residual, swish, he_normal, epsilon 0.01", [8, 8, 16],
+    ("inverted_residual, swish, he_normal, batch-norm settings", [8, 8, 16],
      ["{name: b, type: inverted_residual, filters: 16, activation: swish, kernel_initializer: he_normal, "
-      "batch_norm: {epsilon: 0.01}}"],
-     {"b_expand": pointwise(96, init="he_normal"), "b_expand_bn": bn(0.01, 0.999),
+      "batch_norm: {epsilon: 0.01, scale: false}}"],
+     {"b_expand": pointwise(96, init="he_normal"), "b_expand_bn": SETTINGS_BN,
       "b_expand_swish": L.Activation("swish"),
-      "b_depthwise": depthwise((3, 3), init="he_normal"), "b_depthwise_bn": bn(0.01, 0.999),
+      "b_depthwise": depthwise((3, 3), init="he_normal"), "b_depthwise_bn": SETTINGS_BN,
       "b_depthwise_swish": L.Activation("swish"),
-      "b_project": pointwise(16, init="he_normal"), "b_project_bn": bn(0.01, 0.999), "b_add": L.Add()}),
+      "b_project": pointwise(16, init="he_normal"), "b_project_bn": SETTINGS_BN, "b_add": L.Add()}),
     # efficientnet.block's squeeze-and-excitation, docs/format.md: max(1, int(C × ratio)) channels, 1×1 same convs
     # with a bias: on 4 channels the default 0.25 keeps int(1.0) = 1
     ("squeeze_excite, 4 channels", [8, 8, 4], ["{name: se, type: squeeze_excite}"],
@@ -152,8 +153,9 @@ EXPANSIONS = [
      {"r_conv1": conv(16, (3, 3), padding="same", activation="relu", init="he_normal"),
       "r_conv2": conv(16, (3, 3), padding="same", init="he_normal"), "r_add": L.Add(), "r_out": RELU}),
     # ... with batch norm each conv is linear, then _bn, and conv1 also _<activation>
+    # (shortcut: identity, the input itself, as auto would choose here)
     ("residual with batch norm", [8, 8, 16], ["{name: r, type: residual, filters: 16, activation: swish, "
-                                              "batch_norm: true}"],
+                                              "batch_norm: true, shortcut: identity}"],
      {"r_conv1": conv(16, (3, 3), padding="same", init="he_normal"), "r_conv1_bn": bn(),
       "r_conv1_swish": L.Activation("swish"), "r_conv2": conv(16, (3, 3), padding="same", init="he_normal"),
       "r_conv2_bn": bn(), "r_add": L.Add(), "r_out": L.Activation("swish")}),
@@ -248,11 +250,17 @@ EXPANSIONS = [
      ["{name: r, type: relu, max_value: 6.0, negative_slope: 0.1, threshold: 0.5}", "{name: r2, type: relu}",
       "{name: s, type: rescale, scale: 0.5, offset: [1.0, 2.0, 3.0]}", "{name: s2, type: rescale, scale: [2.0]}",
       "{name: b, type: batch_norm, epsilon: 0.01, momentum: 0.9, center: false}",
+      "{name: b2, type: batch_norm, scale: false}",
       "{name: a, type: activation, activation: gelu}"],
      {"r": L.ReLU(6.0, 0.1, 0.5), "r2": L.ReLU(None, 0.0, 0.0), "s": L.Rescaling(0.5, (1.0, 2.0, 3.0)),
-      "s2": L.Rescaling((2.0,), 0.0), "b": L.BatchNormalization(0.01, 0.9, False, True), "a": L.Activation("gelu")}),
+      "s2": L.Rescaling((2.0,), 0.0), "b": L.BatchNormalization(0.01, 0.9, False, True),
+      "b2": L.BatchNormalization(0.001, 0.99, True, False), "a": L.Activation("gelu")}),
     ("normalize without statistics, upsample", [4, 4, 3], ["{name: n, type: normalize}", "{name: u, type: upsample}"],
      {"n": L.Normalization(None, None), "u": L.UpSampling2D((2, 2), "nearest")}),
+    # docs/format.md, parallel: the branches, then PREFIX_<merge>; a concat on the given axis
+    ("parallel concat on an axis", [8, 8, 4],
+     ["{name: p, type: parallel, merge: concat, axis: 1, branches: [[], [{type: conv, filters: 4, kernel_size: 1}]]}"],
+     {"p_branch2_1": conv(4, (1, 1)), "p_concat": L.Concatenate(1)}),
     # docs/format.md, normalize: fixed statistics, one per channel
     ("normalize", [4, 4, 3], ["{name: n, type: normalize, mean: [1.0, 2.0, 3.0], variance: [1.0, 4.0, 9.0]}"],
      {"n": L.Normalization((1.0, 2.0, 3.0), (1.0, 4.0, 9.0))}),
@@ -325,6 +333,12 @@ PARAMS_BLAME = [
     ("bottleneck, conv1", [8, 8, 16], [BOTTLENECK], 67, 68, "b_conv1", "blocks[0].filters"),
     ("bottleneck, conv2", [8, 8, 16], [BOTTLENECK], 215, 216, "b_conv2", "blocks[0].filters"),
     ("bottleneck, conv3", [8, 8, 16], [BOTTLENECK], 295, 296, "b_conv3", "blocks[0].filters"),
+    # the projection shortcut: 8 × 16 + 16 = 144, made first
+    ("residual, projection", [8, 8, 8], ["{name: r, type: residual, filters: 16}"], 143, 144, "r_shortcut",
+     "blocks[0].filters"),
+    # a depthwise conv's weights grow with depth_multiplier: 3 × 3 × 4 + 4 = 40
+    ("depthwise_conv", [8, 8, 4], ["{name: d, type: depthwise_conv, kernel_size: 3}"], 39, 40, "d",
+     "blocks[0].depth_multiplier"),
     # each inception conv is sized by its own field: 1x1 8 × 4 + 4 = 36, 3x3_reduce 8 × 2 + 2 = 18,
     # 3x3 3 × 3 × 2 × 4 + 4 = 76
     ("inception, 1x1", [8, 8, 8], [INCEPTION], 35, 36, "inc_1x1", "blocks[0].conv1x1"),
@@ -366,6 +380,18 @@ SHAPE_BLAME = [
     ("concat axis", [8, 8, 4], ["{name: flat, type: global_avg_pool}",
                                 "{name: both, type: concat, inputs: [flat, input], axis: 2}"],
      "blocks[1].axis: both: axis 2 is not an axis of a sample of rank 1 "),
+    # the same for a parallel's concat, on its first branch's output
+    ("parallel concat axis", [8, 8, 4],
+     ["{name: p, type: parallel, merge: concat, axis: 2, branches: [[{type: global_avg_pool}], []]}"],
+     "blocks[0].axis: p: axis 2 is not an axis of a sample of rank 1 "),
+    # branches that do not merge: the branches' fault
+    ("parallel add", [8, 8, 4], ["{name: p, type: parallel, merge: add, branches: [[], [{type: conv, filters: 8, "
+                                 "kernel_size: 1}]]}"],
+     "blocks[0].branches: p_add: cannot add tensors of shapes (8, 8, 4) and (8, 8, 8)"),
+    # a dilated span of exactly 2**31 - 1 is one TensorFlow can take: judged by the map it does not fit
+    ("dilated span of 2**31 - 1", [8, 8, 3], ["{name: d, type: depthwise_conv, kernel_size: 2, "
+                                              "dilation_rate: 2147483646}"],
+     "blocks[0].dilation_rate: d: a dilated kernel of 2147483647 (valid padding) does not fit in an input of size 8"),
     # an inception pool (stride 1, same padding) wider than 2n + 1 is its pool_size's fault
     ("inception pool", [1, 1, 8], ["{name: inc, type: inception, conv1x1: 4, conv3x3: 0, conv5x5: 0, pool_size: 5}"],
      "blocks[0].pool_size: inc_pool: a pooling window of 5 (same padding) is more than twice as wide as its input "
