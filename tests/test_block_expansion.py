@@ -286,6 +286,8 @@ CORRECT_PADS = [
     ([112, 113, 8], [5, 3], ((1, 2), (1, 1))),  # adjust (1, 0), correct (2, 1)
     ([113, 112, 8], [3, 7], ((1, 1), (2, 3))),  # adjust (0, 1), correct (1, 3)
     ([7, None, 8], [3, 3], ((1, 1), (0, 1))),  # a known odd height, an unknown width
+    # a 1×1 kernel (Keras never asks): correct 0, adjust 1 would pad -1, which ZeroPadding2D refuses; nothing
+    ([112, 113, 8], [1, 1], ((0, 0), (0, 0))),
 ]
 
 
@@ -396,6 +398,20 @@ SHAPE_BLAME = [
     ("inception pool", [1, 1, 8], ["{name: inc, type: inception, conv1x1: 4, conv3x3: 0, conv5x5: 0, pool_size: 5}"],
      "blocks[0].pool_size: inc_pool: a pooling window of 5 (same padding) is more than twice as wide as its input "
      "of size 1 (at most 3)"),
+]
+# an input of the wrong rank (a vector, after a global pool) is the block's problem, not one field's: no value of
+# kernel_size, strides or conv1x1 would make a convolution take it (docs/format.md, "Errors")
+SHAPE_BLAME += [
+    (f"{block.split(',')[0][7:]} {layer} on a vector", [8, 8, 4], ["{name: flat, type: global_avg_pool}", block],
+     f"blocks[1]: block2_{layer}: {cls} needs an input of shape (height, width, channels); it gets (4)")
+    for block, layer, cls in [
+        ("{type: residual, filters: 4}", "conv1", "Conv2D"),
+        ("{type: vgg, filters: 4}", "conv1", "Conv2D"),
+        ("{type: inception, conv1x1: 2, conv3x3: 2, reduce3x3: 1, conv5x5: 0}", "1x1", "Conv2D"),
+        ("{type: bottleneck, filters: 4}", "shortcut", "Conv2D"),
+        ("{type: preact_bottleneck, filters: 4, strides: 2}", "0_conv", "Conv2D"),
+        ("{type: preact_bottleneck, filters: 1, strides: 2}", "0_pool", "MaxPooling2D"),  # 1 × 4 = 4: identity
+    ]
 ]
 
 

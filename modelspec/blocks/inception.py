@@ -56,7 +56,7 @@ class InceptionBlock(Block, ConvOptions):
                 y = conv(x, f"{size}x{size}_reduce", reduce, 1, f"reduce{size}x{size}") if reduce else x
                 branches.append(conv(y, f"{size}x{size}", filters, size, f"conv{size}x{size}"))
         pool = g.add(MaxPooling2D(pair(self.pool_size), (1, 1), "same"), x, f"{prefix}_pool",
-                     at=self.field("pool_size"))
+                     at={"window": self.field("pool_size")})
         if self.pool_proj:
             pool = conv(pool, "pool_proj", self.pool_proj, 1, "pool_proj")
         branches.append(pool)

@@ -28,11 +28,13 @@ def correct_pad(shape, kernel: tuple[int, int]) -> tuple[tuple[int, int], tuple[
     """Keras' ``imagenet_utils.correct_pad``: the zero padding before a strided 'valid' depthwise conv.
 
     ``k // 2`` on the bottom and right, one less on the top and left of an
-    even-sized (or unknown-sized) map.
+    even-sized (or unknown-sized) map. Keras calls it with kernels of 3 and 5
+    only; for a 1x1 kernel, where that would be -1, nothing is padded (Keras'
+    ZeroPadding2D refuses a negative padding).
     """
     adjust = (1, 1) if shape[0] is None else (1 - shape[0] % 2, 1 - (shape[1] or 0) % 2)
     correct = (kernel[0] // 2, kernel[1] // 2)
-    return ((correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1]))
+    return ((max(correct[0] - adjust[0], 0), correct[0]), (max(correct[1] - adjust[1], 0), correct[1]))
 
 
 def _needs_map(g, x: Tensor, prefix: str, what: str) -> None:

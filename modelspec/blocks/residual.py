@@ -136,16 +136,17 @@ class PreactBottleneckBlock(Block):
             _identity_cannot_be(g, self, x, out, strides)
         if kind == "projection" or (kind == "auto" and x.shape[-1] != out):
             short = g.add(self._conv(out, 1, strides, use_bias=True), preact, f"{prefix}_0_conv",
-                          at=self.field("strides"), sized_by=size)
+                          at={"window": self.field("strides")}, sized_by=size)
         elif strides != (1, 1):
-            short = g.add(MaxPooling2D((1, 1), strides), x, f"{prefix}_0_pool", at=self.field("strides"))
+            short = g.add(MaxPooling2D((1, 1), strides), x, f"{prefix}_0_pool",
+                          at={"window": self.field("strides")})
         else:
             short = x
         y = g.add(self._conv(self.filters, 1), preact, f"{prefix}_1_conv", sized_by=size)
         y = unit.norm_act(g, y, f"{prefix}_1")
         y = g.add(ZeroPadding2D(((1, 1), (1, 1))), y, f"{prefix}_2_pad")
-        y = g.add(self._conv(self.filters, 3, strides), y, f"{prefix}_2_conv", at=self.field("strides"),
-                  sized_by=size)
+        y = g.add(self._conv(self.filters, 3, strides), y, f"{prefix}_2_conv",
+                  at={"window": self.field("strides")}, sized_by=size)
         y = unit.norm_act(g, y, f"{prefix}_2")
         y = g.add(self._conv(out, 1, use_bias=True), y, f"{prefix}_3_conv", sized_by=size)
         return g.add(Add(), [short, y], f"{prefix}_out")

@@ -34,4 +34,4 @@ class VggBlock(Block, ConvOptions):
                      at=self.field("kernel_size"), sized_by=self.field("filters"))
         strides = self.pool_strides if self.pool_strides is not None else self.pool_size
         pool = MaxPooling2D(pair(self.pool_size), pair(strides), "valid")
-        return g.add(pool, x, f"{prefix}_pool", at=self.field("pool_size"))
+        return g.add(pool, x, f"{prefix}_pool", at={"window": self.field("pool_size")})
