@@ -1017,6 +1017,14 @@ ROUND_TWO: list[Case] = [
     Case("repeat-shrinks-the-map-to-nothing", Y("{type: vgg, filters: 4, convs: 1, repeat: 7}"), at="7}",
          path="blocks[0].repeat", message="block1_6_pool: a pooling window of 2 (valid padding) does not fit in an "
          "input of size 1 (in copy 6 of 7; the copies before it fit)", stage="static"),
+    Case("repeat-second-copy-does-not-fit", Y("{type: vgg, filters: 4, convs: 1, repeat: 2}",
+                                               head=HEAD.replace("[32, 32, 3]", "[2, 2, 3]")),
+         at="2}", path="blocks[0].repeat", message="block1_2_pool: a pooling window of 2 (valid padding) does not "
+         "fit in an input of size 1 (in copy 2 of 2; the copies before it fit)", stage="static"),
+    # the first copy itself does not fit: its own field is to blame, as for a block written once
+    Case("repeat-first-copy-does-not-fit", Y("{type: conv, filters: 4, kernel_size: 40, repeat: 3}"), at="40",
+         path="blocks[0].kernel_size", message="block1_1: a kernel of 40 (valid padding) does not fit in an input "
+         "of size 32", stage="static"),
     Case("repeated-sequence-shrinks-the-map-to-nothing",
          Y("{type: sequence, repeat: 9, blocks: [{type: max_pool, pool_size: 2}]}"), at="9,",
          path="blocks[0].repeat", message="(in copy 6 of 9; the copies before it fit)", stage="static"),

@@ -312,3 +312,28 @@ def test_the_implicit_input_gives_way_to_a_block_of_its_name(block_names, expect
     blocks = "".join(f"  - {{type: relu, name: {n}}}\n" for n in block_names) or "  - {type: relu}\n"
     _, graph = check("names.yaml", text=f"name: m\ninput:\n  shape: [4, 4, 3]\nblocks:\n{blocks}")
     assert graph.input_layer_name("input") == expected
+
+
+# --------------------------------------------------------------- graph: Keras' layer order
+# keras/src/ops/function.py (map_graph): layers sorted by depth, the longest path to an output, deepest first;
+# ties broken by a depth-first pre-order walk from the outputs that visits each layer's inputs in order. So
+# two branches of equal depth come in the order the merge lists them, not the order they were written.
+KERAS_ORDERS = [
+    # blocks, and the layers in model.layers order
+    (["{name: a, type: relu}", "{name: b, type: relu, input: input}", "{name: s, type: add, inputs: [a, b]}"],
+     ["a", "b", "s"]),
+    (["{name: a, type: relu}", "{name: b, type: relu, input: input}", "{name: s, type: add, inputs: [b, a]}"],
+     ["b", "a", "s"]),
+    # a longer branch is deeper: its first layer comes first whatever the merge's order
+    (["{name: a, type: relu}", "{name: b, type: relu, input: input}", "{name: c, type: relu}",
+      "{name: s, type: add, inputs: [a, c]}"], ["b", "a", "c", "s"]),
+]
+
+
+@pytest.mark.parametrize("blocks, expected", KERAS_ORDERS)
+def test_layers_come_in_keras_order(blocks, expected):
+    from modelspec.analysis import check
+
+    text = "name: m\ninput:\n  shape: [4, 4, 3]\nblocks:\n" + "".join(f"  - {b}\n" for b in blocks)
+    _, graph = check("order.yaml", text=text)
+    assert [graph.nodes[n].name for n in graph.keras_order()] == expected
