@@ -157,10 +157,10 @@ class ConvUnit:
     kernel_initializer: str = "glorot_uniform"
 
     def __call__(self, g: "Expander", x: Tensor, name: str, filters: int, kernel_size, *, strides=1,
-                 padding: str = "same", activation: Optional[str] = None, use_bias: Optional[bool] = None,
+                 padding: str = "same", activation: Optional[str] = None,
                  groups: int = 1, dilation_rate=1, at: Union[None, str, dict] = None,
                  sized_by: Optional[str] = None) -> Tensor:
-        """One unit on ``x``; ``activation``/``use_bias`` override the block's for this unit only.
+        """One unit on ``x``; ``activation`` overrides the block's for this unit only.
 
         ``at`` (a field name) is blamed for a window that does not fit; a problem with the input itself
         (its rank) is the block's. A mapping is passed on to ``Graph.add`` as it is."""
@@ -168,7 +168,7 @@ class ConvUnit:
         conv = Conv2D(
             filters, pair(kernel_size), pair(strides), padding,
             activation if self.batch_norm is None else "linear",
-            self.use_bias if use_bias is None else use_bias, self.kernel_initializer, groups, pair(dilation_rate),
+            self.use_bias, self.kernel_initializer, groups, pair(dilation_rate),
         )
         x = g.add(conv, x, name, at={"window": at} if isinstance(at, str) else at, sized_by=sized_by)
         if self.batch_norm is not None:
