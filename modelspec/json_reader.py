@@ -17,6 +17,7 @@ from .source import LineIndex, Problems, Source, check_string, describe_char, no
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_WRITTEN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")  # as written, leading zeros and all
 _JSON_NONFINITE = re.compile(r"-?(NaN|Infinity)")
 
 
@@ -102,7 +103,7 @@ class JsonReader:
             written = re.match(r"-?[0-9]+", self.text[match.start() : match.start() + self.limits.max_int_digits]).group()
             self.note(f"invalid JSON: a number cannot start with 0; write {int(written)}, not {written}",
                       match.start(), path)
-            self.pos = _JSON_NUMBER.match(self.text, match.start() + len(text)).end()  # the rest of it
+            self.pos = _WRITTEN_NUMBER.match(self.text, match.start()).end()  # all of it, every zero
             return None
         if len(text) > self.limits.max_int_digits:
             what = "integer" if not (match.group(1) or match.group(2)) else "number"

@@ -46,7 +46,14 @@ def window_output(size: Optional[int], window: int, stride: int, padding: str, w
     return (size - window) // stride + 1
 
 
-def padding_only_beyond(size: Optional[int], window: int, padding: str, what: str, why: str) -> None:
+# A dilated kernel spanning up to this many positions is taken over any input, past 2n + 1 too: an atrous
+# pyramid's rate-18 3x3 (span 37) on a 14x14 map is usual, and TensorFlow runs a depthwise kernel of this
+# span over 32 positions in a fraction of a second (a span of 20,001, in a minute).
+DILATED_SPAN_ALWAYS_TAKEN = 1025
+
+
+def padding_only_beyond(size: Optional[int], window: int, padding: str, what: str, why: str,
+                        at_least: int = 0) -> None:
     """Refuse a window that ``same`` padding would mostly fill with padding.
 
     Past ``2n`` positions over an input of ``n``, every output of a pool already
@@ -54,13 +61,14 @@ def padding_only_beyond(size: Optional[int], window: int, padding: str, what: st
     outer taps read only padding. TensorFlow's time and memory still grow with
     the width (a pool of 2**31 - 1 over 32 positions runs for an hour; a 3x3
     depthwise kernel dilated by 10,000 over 32, a minute). Up to ``2n + 1`` is
-    accepted, so that the usual 3x3 window still fits an input of 1. Unknown
-    sizes (None) are not checked.
+    accepted, so that the usual 3x3 window still fits an input of 1, and so is
+    any window up to ``at_least``. Unknown sizes (None) are not checked.
     """
-    if padding == "same" and size is not None and window > 2 * size + 1:
+    if padding == "same" and size is not None and window > max(2 * size + 1, at_least):
+        limit = f"at most {2 * size + 1}" if 2 * size + 1 >= at_least else f"at most {at_least:,} here"
         raise ShapeProblem(
             f"a {what} of {window} (same padding) is more than twice as wide as its input of size {size} "
-            f"(at most {2 * size + 1}): {why}", "window")
+            f"({limit}): {why}", "window")
 
 
 def _require_rank(shape: Shape, rank: int, layer: str) -> None:
@@ -159,10 +167,10 @@ def _dilated_window(shape: Shape, kernel, strides, dilation, padding: str) -> tu
     """Output height and width of a (dilated) kernel: Keras' ``compute_conv_output_shape``."""
     span = dilated(kernel, dilation)
     what = "kernel" if span == tuple(kernel) else "dilated kernel"
-    if what == "dilated kernel":  # a plain kernel's cost is bounded by its weights (the params budget)
-        for size, width in zip(shape[:2], span):
+    for size, width, rate in zip(shape[:2], span, dilation):
+        if rate > 1:  # a plain kernel's cost is bounded by its weights (the params budget)
             padding_only_beyond(size, width, padding, what, "its outer taps would read only padding, "
-                                "at every position; use a smaller dilation_rate")
+                                "at every position; use a smaller dilation_rate", at_least=DILATED_SPAN_ALWAYS_TAKEN)
     return (window_output(shape[0], span[0], strides[0], padding, what),
             window_output(shape[1], span[1], strides[1], padding, what))
 

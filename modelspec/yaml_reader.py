@@ -389,11 +389,13 @@ class _YamlTree:
         self.source.values[path] = self.where(mark)
         written: set[str] = set()
         for key_node, value_node, key_mark in pairs:
+            noted = len(self.problems.found)
             key = self.scalar(key_node, path) if isinstance(key_node, ScalarNode) else None
             if not isinstance(key, str):
                 what = shown(key_node.value) if isinstance(key_node, ScalarNode) else "a collection"
-                self.note_at(key_mark, f"mapping keys must be strings; {what} is not "
-                             "(quote it if it is meant as a name)", path)
+                if len(self.problems.found) == noted:  # not when the key itself was a problem (a bad number, a tag)
+                    self.note_at(key_mark, f"mapping keys must be strings; {what} is not "
+                                 "(quote it if it is meant as a name)", path)
                 continue
             self.problems.add(note_key(self.source, path, key, self.where(key_mark), written))
             written.add(key)

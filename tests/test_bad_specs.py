@@ -674,7 +674,8 @@ GRAPH_CASES: list[Case] = [
          message="a pooling window of 66 (same padding) is more than twice", stage="static"),
     Case("dilated-kernel-past-padding", Y("{type: depthwise_conv, kernel_size: 3, dilation_rate: 10000, padding: same}"),
          at="10000", path="blocks[0].dilation_rate",
-         message="a dilated kernel of 20001 (same padding) is more than twice as wide as its input of size 32",
+         message="a dilated kernel of 20001 (same padding) is more than twice as wide as its input of size 32 "
+         "(at most 1,025 here)",
          stage="static"),
     Case("upsample-on-features", Y("{type: global_avg_pool}", "{type: upsample}"), at="{type: upsample",
          path="blocks[1].size", message="UpSampling2D needs an input of shape (height, width, channels); it gets "

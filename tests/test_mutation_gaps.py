@@ -120,6 +120,11 @@ SHAPES = [
     (L.AveragePooling2D(pool_size=(65, 9), strides=(2, 2), padding="same"), [(32, 4, 8)], (16, 2, 8)),
     (L.MaxPooling2D(pool_size=(99, 99), strides=(1, 1), padding="same"), [(None, None, 8)], (None, None, 8)),
     (L.DepthwiseConv2D(kernel_size=(3, 3), dilation_rate=(16, 1), padding="same"), [(16, 16, 8)], (16, 16, 8)),
+    # an atrous pyramid's rate-18 branch on a 14x14 map (span 37 > 2n + 1 = 29, under 1,025: taken)
+    (L.Conv2D(filters=4, kernel_size=(3, 3), dilation_rate=(18, 18), padding="same"), [(14, 14, 8)], (14, 14, 4)),
+    (L.DepthwiseConv2D(kernel_size=(3, 3), dilation_rate=(512, 1), padding="same"), [(1, 1, 8)], (1, 1, 8)),
+    # only a dilated axis is held to the rule: a plain 101-wide axis next to a dilated one is not
+    (L.Conv2D(filters=4, kernel_size=(3, 101), dilation_rate=(2, 1), padding="same"), [(8, 8, 3)], (8, 8, 4)),
     (L.Conv2D(filters=4, kernel_size=(9, 9), padding="same"), [(1, 1, 8)], (1, 1, 4)),  # not dilated: not checked
 ]
 
@@ -181,9 +186,13 @@ REFUSED = [
     (L.AveragePooling2D(pool_size=(66, 1), strides=(1, 1), padding="same"), [(32, 32, 8)],
      "a pooling window of 66 (same padding) is more than twice as wide as its input of size 32 (at most 65)",
      "window"),
-    (L.DepthwiseConv2D(kernel_size=(3, 3), dilation_rate=(1, 17), padding="same"), [(16, 16, 8)],
-     "a dilated kernel of 35 (same padding) is more than twice as wide as its input of size 16 (at most 33): "
-     "its outer taps would read only padding", "window"),
+    # a dilated kernel: up to a span of 1,025 whatever the input (README), past it 2n + 1
+    (L.DepthwiseConv2D(kernel_size=(3, 3), dilation_rate=(1, 513), padding="same"), [(16, 16, 8)],
+     "a dilated kernel of 1027 (same padding) is more than twice as wide as its input of size 16 (at most 1,025 "
+     "here): its outer taps would read only padding", "window"),
+    (L.DepthwiseConv2D(kernel_size=(3, 3), dilation_rate=(700, 1), padding="same"), [(600, 16, 8)],
+     "a dilated kernel of 1401 (same padding) is more than twice as wide as its input of size 600 (at most 1201)",
+     "window"),
 ]
 
 

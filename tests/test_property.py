@@ -124,14 +124,18 @@ def count(shape) -> Optional[int]:
     return None if None in shape else math.prod(shape)
 
 
-def window(n: Optional[int], k: int, s: int, padding: str, wide: bool = False) -> Optional[int]:
+POOL, DILATED = 0, 1025  # the widths always taken (README, "Bounded before anything large is built")
+
+
+def window(n: Optional[int], k: int, s: int, padding: str, wide: Optional[int] = None) -> Optional[int]:
     """Keras' conv/pool output length: valid ``floor((n - k) / s) + 1`` (must be >= 1); same ``ceil(n / s)``.
-    ``wide``: a pool's window or a dilated kernel, refused with same padding past ``2n + 1`` (README, "Bounded before anything large is built":
-    beyond it only padding is covered, while TensorFlow's time grows with the width)."""
+    ``wide``: a pool's window (POOL) or a dilated kernel (DILATED), refused with same padding past ``2n + 1``
+    and past that width (README, "Bounded before anything large is built": beyond 2n + 1 only padding is
+    covered, while TensorFlow's time grows with the width)."""
     if n is None:
         return None
     if padding == "same":
-        if wide and k > 2 * n + 1:
+        if wide is not None and k > max(2 * n + 1, wide):
             raise Invalid(f"window {k} > 2 * {n} + 1, same padding")
         return math.ceil(n / s)
     if n < k:
@@ -139,7 +143,7 @@ def window(n: Optional[int], k: int, s: int, padding: str, wide: bool = False) -
     return (n - k) // s + 1
 
 
-def window2(shape, k, s, padding, channels, wide=(False, False)):
+def window2(shape, k, s, padding, channels, wide=(None, None)):
     (kh, kw), (sh, sw) = pair(k), pair(s)
     return (window(shape[0], kh, sh, padding, wide[0]), window(shape[1], kw, sw, padding, wide[1]), channels)
 
@@ -152,7 +156,7 @@ def convolved(shape: tuple, block: dict, channels: int) -> tuple:
     if block["type"] == "conv" and max(pair(strides)) > 1 and max(dh, dw) > 1:
         raise Invalid("strides and dilation")
     return window2(shape, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), strides, block.get("padding", "valid"), channels,
-                   (dh > 1, dw > 1))
+                   (DILATED if dh > 1 else None, DILATED if dw > 1 else None))
 
 
 def depthwise_strided(shape: tuple, block: dict, channels: int) -> tuple:
@@ -247,7 +251,7 @@ def one_copy(block: dict, shape: tuple) -> tuple:
         k = block.get("pool_size", 2)
         return window2(shape, k, block.get("pool_strides", k), "valid", block["filters"])
     if t == "inception":
-        window2(shape, block.get("pool_size", 3), 1, "same", shape[2], (True, True))  # its pool branch's window
+        window2(shape, block.get("pool_size", 3), 1, "same", shape[2], (POOL, POOL))  # its pool branch's window
         pool = block.get("pool_proj", shape[2])
         return shape[:2] + (block["conv1x1"] + block["conv3x3"] + block["conv5x5"] + pool,)
     if t in ("residual", "bottleneck"):
@@ -287,7 +291,7 @@ def one_copy(block: dict, shape: tuple) -> tuple:
         return (transposed(shape[0], kh, sh, padding), transposed(shape[1], kw, sw, padding), block["filters"])
     if t in ("max_pool", "avg_pool"):
         k = block.get("pool_size", 2)
-        return window2(shape, k, block.get("strides", k), block.get("padding", "valid"), shape[2], (True, True))
+        return window2(shape, k, block.get("strides", k), block.get("padding", "valid"), shape[2], (POOL, POOL))
     if t in ("zero_padding", "crop"):
         sign = 1 if t == "zero_padding" else -1
         sizes = []
