@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -163,6 +164,16 @@ training:
 """
 
 
+def backed_up(metadata: Path) -> bool:
+    """Whether Keras' BackupAndRestore has written its metadata in full (it is written in place, so a file
+    that exists may still be empty or cut short)."""
+    try:
+        json.loads(metadata.read_text())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 @pytest.mark.slow
 def test_killed_run_resumes_at_the_second_epoch(tmp_path):
     spec = tmp_path / "resumable.yaml"
@@ -175,7 +186,7 @@ def test_killed_run_resumes_at_the_second_epoch(tmp_path):
     first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)
     metadata = backup / "training_metadata.json"
     deadline = time.monotonic() + 240
-    while not metadata.exists() and first.poll() is None and time.monotonic() < deadline:
+    while not backed_up(metadata) and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     first.send_signal(signal.SIGKILL)  # right after Keras backed up the first epoch
     first.wait()
