@@ -288,6 +288,7 @@ CORRECT_PADS = [
     ([7, None, 8], [3, 3], ((1, 1), (0, 1))),  # a known odd height, an unknown width
     # a 1×1 kernel (Keras never asks): correct 0, adjust 1 would pad -1, which ZeroPadding2D refuses; nothing
     ([112, 113, 8], [1, 1], ((0, 0), (0, 0))),
+    ([None, 32, 8], [5, 5], ((1, 2), (1, 2))),  # unknown height: adjust 1 on both axes (Keras' None % 2 fails)
 ]
 
 
@@ -464,3 +465,48 @@ def test_block_classes_are_the_classes_of_the_registered_tags():
     assert sorted(classes, key=id) == sorted((block_class(tag) for tag in block_types()), key=id)
     assert len(classes) == len(block_types())
 
+
+
+# ------------------------------------------------------------------ found by mutation testing at b96f3e2
+# (docs/mutation.md, "Gaps"): blame of single-layer blocks, the mobile blocks' depthwise conv at an unknown
+# height, and defaults inside composites.
+GAPS = [
+    # an unknown height: correct_pad pads as for an even map, so a width of 1 becomes 2, which a 3×3 valid
+    # window does not fit; the depthwise conv's kernel_size is to blame
+    ("inverted_residual at an unknown height", [None, 1, 8],
+     ["{name: b, type: inverted_residual, filters: 8, expansion: 1, kernel_size: 3, strides: 2}"],
+     "blocks[0].kernel_size: b_depthwise: a kernel of 3 (valid padding) does not fit in an input of size 2"),
+    ("mbconv at an unknown height", [None, 1, 8],
+     ["{name: b, type: mbconv, filters: 8, expansion: 1, kernel_size: 3, strides: 2}"],
+     "blocks[0].kernel_size: b_dwconv: a kernel of 3 (valid padding) does not fit in an input of size 2"),
+    # zero padding on a vector: its padding is what cannot apply
+    ("zero_padding on a vector", [8, 8, 4], ["{type: global_avg_pool}", "{name: z, type: zero_padding, padding: 1}"],
+     "blocks[1].padding: z: ZeroPadding2D needs an input of shape (height, width, channels); it gets (4)"),
+]
+
+
+@pytest.mark.parametrize("shape, blocks_, error", [c[1:] for c in GAPS], ids=[c[0] for c in GAPS])
+def test_gap_blames(shape, blocks_, error):
+    with pytest.raises(SpecError) as caught:
+        modelspec.loads(spec_text(shape, blocks_))
+    assert f" error: {error}" in str(caught.value), str(caught.value)
+
+
+def test_a_padding_too_large_for_the_activation_budget_blames_padding():
+    # (8 + 2 × 100,000)² × 4 channels × 4 bytes is far past 8 GiB
+    with pytest.raises(SpecError, match=r"error: blocks\[0\]\.padding: too much activation memory"):
+        modelspec.loads(spec_text([8, 8, 4], ["{type: zero_padding, padding: 100000}"]))
+
+
+def test_a_dense_layer_over_the_parameter_budget_blames_units():
+    # 8 × 8 × 4 = 256 inputs, (256 + 1) × 2,000,000,000 weights
+    with pytest.raises(SpecError, match=r"error: blocks\[1\]\.units: too many parameters"):
+        modelspec.loads(spec_text([8, 8, 4], ["{type: flatten}", "{type: dense, units: 2000000000}"]))
+
+
+def test_defaults_reach_the_blocks_inside_a_sequence():
+    # docs/format.md, defaults: a default applies to every block that takes the field, nested ones too
+    text = ("name: t\ninput: {shape: [8, 8, 4]}\ndefaults: {activation: relu}\nblocks:\n"
+            "  - {type: sequence, name: s, blocks: [{type: conv, name: c, filters: 4, kernel_size: 1}]}\n")
+    _, graph = check("<spec>", text=text)
+    assert {node.name: node.layer for node in graph.nodes}["c"].activation == "relu"

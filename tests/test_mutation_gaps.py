@@ -125,6 +125,7 @@ SHAPES = [
     (L.DepthwiseConv2D(kernel_size=(3, 3), dilation_rate=(512, 1), padding="same"), [(1, 1, 8)], (1, 1, 8)),
     # only a dilated axis is held to the rule: a plain 101-wide axis next to a dilated one is not
     (L.Conv2D(filters=4, kernel_size=(3, 101), dilation_rate=(2, 1), padding="same"), [(8, 8, 3)], (8, 8, 4)),
+    (L.Conv2D(filters=1, kernel_size=(1100, 1), padding="same"), [(10, 10, 1)], (10, 10, 1)),  # not dilated
     (L.Conv2D(filters=4, kernel_size=(9, 9), padding="same"), [(1, 1, 8)], (1, 1, 4)),  # not dilated: not checked
 ]
 
@@ -190,6 +191,16 @@ REFUSED = [
     (L.DepthwiseConv2D(kernel_size=(3, 3), dilation_rate=(1, 513), padding="same"), [(16, 16, 8)],
      "a dilated kernel of 1027 (same padding) is more than twice as wide as its input of size 16 (at most 1,025 "
      "here): its outer taps would read only padding", "window"),
+    (L.Conv2D(filters=1, kernel_size=(600, 1), dilation_rate=(2, 1), padding="same"), [(10, 10, 1)],
+     "a dilated kernel of 1199 (same padding) is more than twice as wide as its input of size 10 (at most 1,025 "
+     "here): its outer taps would read only padding, at every position; use a smaller dilation_rate", "window"),
+    # where 2n + 1 reaches 1,025 the limit is the input's: 2 × 512 + 1 = 1,025, 2 × 400 + 1 = 801 < 1,025
+    (L.Conv2D(filters=1, kernel_size=(3, 1), dilation_rate=(514, 1), padding="same"), [(512, 512, 1)],
+     "a dilated kernel of 1029 (same padding) is more than twice as wide as its input of size 512 (at most 1025)",
+     "window"),
+    (L.Conv2D(filters=1, kernel_size=(3, 1), dilation_rate=(514, 1), padding="same"), [(400, 400, 1)],
+     "a dilated kernel of 1029 (same padding) is more than twice as wide as its input of size 400 (at most 1,025 "
+     "here)", "window"),
     (L.DepthwiseConv2D(kernel_size=(3, 3), dilation_rate=(700, 1), padding="same"), [(600, 16, 8)],
      "a dilated kernel of 1401 (same padding) is more than twice as wide as its input of size 600 (at most 1201)",
      "window"),

@@ -1626,6 +1626,8 @@ def break_collapse(draw, g: Drawn) -> Case:
         b = {"type": t, "pool_size": window_, "strides": 1 if repeat_collapse else draw(sizes(3))}
         if repeat_collapse:
             b["repeat"] = repeat
+    if repeat_collapse:  # the first copy fits, so the number of copies is to blame (README, "Every refusal")
+        field = "repeat"
     if "batch_norm" not in b and t in ("conv", "vgg"):
         optional(draw, b, "batch_norm", batch_norms)
     b.update(takes(draw, g, src))

@@ -83,6 +83,16 @@ def _read_error(text: str, as_json: bool = False) -> str:
 
 K40, K41 = "k" * 40, "k" * 41
 READ_ERRORS = [
+    # found by mutation testing at b96f3e2 (docs/mutation.md, "Gaps"): the JSON number limits' wording, a
+    # string the file ends inside, and the path of a missing ':'
+    ("json-integer-too-long", '{"a": ' + "1" * 101 + "}", True,
+     "<spec>:1:7: error: a: integer with 101 characters is too long"),
+    ("json-number-too-long", '{"a": 1.' + "0" * 99 + "}", True,
+     "<spec>:1:7: error: a: number with 101 characters is too long"),
+    ("json-string-never-closed-at-the-end", '{"a": "abc', True,
+     "<spec>:1:7: error: a: invalid JSON: this string is never closed"),
+    ("json-missing-colon-inside", '{"m": {"a" 1}}', True,
+     "<spec>:1:12: error: m: invalid JSON: expected ':' after the key, found '1'"),
     # characters a spec may not hold, each named for what it is (written, or as an escape)
     ("nel", "a: x\x85y\n", False,
      "<spec>:1:5: error: $: the line separator U+0085 (YAML versions and editors disagree on it) is not allowed "
