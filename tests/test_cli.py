@@ -280,7 +280,7 @@ def test_every_missing_field_of_a_mapping_is_named(tmp_path, capsys):
     ("blocks[0].filt\u0435rs=8".encode(), "<--set 1>:1:15: error: $: not a spec path at '\\u0435rs' (it contains "
      "U+0435 CYRILLIC SMALL LETTER IE, which is not an ASCII character): write keys with dots and list positions in "
      'brackets, e.g. blocks.conv1.filters or blocks[2].filters (blocks["a.b"] for a key that is not a plain word)'),
-])
+], ids=["not-utf-8-value", "not-utf-8-path", "look-alike-in-path"])
 def test_a_set_argument_of_any_bytes_is_one_located_line(argument, line):
     # spec-v2: --set errors are located as <--set N>:1:COL; a spec error exits 1, never with a traceback
     result = subprocess.run([b"modelspec", b"validate", VGG.encode(), b"--set", argument], capture_output=True,

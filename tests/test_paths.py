@@ -23,6 +23,8 @@ READERS = [
     (["schema", "-o", "x" * 300 + ".json"], None, 2, "x" * 300 + ".json: error: cannot use this path"),
     (["validate", "\udcff.yaml"], None, 2, "\\xff.yaml: error: no such file"),
 ]
+READER_IDS = ["empty-path", "newline-in-path", "dev-zero-schema", "schema-o-and-check", "stdin-twice",
+              "name-too-long", "output-name-too-long", "not-utf-8-path"]
 
 
 def test_a_named_pipe_is_refused_not_waited_on(tmp_path, capsys):
@@ -64,7 +66,7 @@ def test_a_loop_of_links_named_by_extends_is_shown_at_the_extends(tmp_path, caps
                                        "links go round in a loop ('a.yaml' -> 'b.yaml' -> 'a.yaml')\n")
 
 
-@pytest.mark.parametrize("argv, stdin, status, line", READERS, ids=[" ".join(r[0]) for r in READERS])
+@pytest.mark.parametrize("argv, stdin, status, line", READERS, ids=READER_IDS)
 def test_other_readers_and_arguments(tmp_path, capsys, argv, stdin, status, line, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == status

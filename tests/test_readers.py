@@ -57,7 +57,7 @@ PYYAML_MESSAGES = [
 ]
 
 
-@pytest.mark.parametrize("text, message", PYYAML_MESSAGES, ids=[m for _, m in PYYAML_MESSAGES])
+@pytest.mark.parametrize("text, message", PYYAML_MESSAGES, ids=[m.replace("\\", "") for _, m in PYYAML_MESSAGES])
 def test_pyyaml_still_says_what_the_reader_recognises(text, message):
     try:
         list(yaml.compose_all(text)) if "single document" not in message else yaml.compose(text)
