@@ -89,6 +89,14 @@ READ_ERRORS = [
      "<spec>:1:7: error: a: integer with 101 characters is too long"),
     ("json-number-too-long", '{"a": 1.' + "0" * 99 + "}", True,
      "<spec>:1:7: error: a: number with 101 characters is too long"),
+    # the value limit's message has no "invalid JSON" prefix (the text is JSON); the depth limit's has one, also
+    # when the value that goes too deep is exactly the 10,000th (9,935 scalars, then lists nested to depth 65)
+    ("json-too-many-values", "[" + "0," * 10_000 + "0]", True,
+     "<spec>:1:20000: error: [9999]: the document has more than 10,000 values; a spec has a few hundred"),
+    ("json-too-deep", "[" * 70 + "]" * 70, True,
+     "<spec>:1:65: error: [0][0][0][0][0][0]...[0][0][0][0]: invalid JSON: nesting deeper than 64 levels"),
+    ("json-too-deep-at-the-last-value-allowed", "[" + "0," * 9_935 + "[" * 64 + "]" * 64 + "]", True,
+     "<spec>:1:19935: error: [9935][0][0][0][0][0]...[0][0][0][0]: invalid JSON: nesting deeper than 64 levels"),
     ("json-string-never-closed-at-the-end", '{"a": "abc', True,
      "<spec>:1:7: error: a: invalid JSON: this string is never closed"),
     ("json-missing-colon-inside", '{"m": {"a" 1}}', True,
@@ -271,6 +279,7 @@ READ_VALUES = [
      {"a": [None, None, True, False, 31, -7, 1000.0, 0.5, "x", "yes", "on", "0o"]}),
     ("yaml-core-tags", "a: [!!float 1, !!str 5, ! 8, !!null '', !!int '3', !!bool 'true']\n", False,
      {"a": [1.0, "5", "8", None, 3, True]}),
+    ("json-integer-of-100-digits", '{"a": [1' + "0" * 99 + "]}", True, {"a": [10 ** 99]}),  # the longest allowed
     ("json-values", '{"a": [1, {"b": 2.5, "c": [true, false, null]}], "d": -0.0, "e": 1E+2, "f": ""}\n', True,
      {"a": [1, {"b": 2.5, "c": [True, False, None]}], "d": -0.0, "e": 100.0, "f": ""}),
 ]
