@@ -90,6 +90,57 @@ blocks:
   - {type: global_avg_pool, input: b, name: pb}
   - {type: add, inputs: [pa, pb]}
 """, [(4, "blocks[0].kernel_size"), (8, "blocks[4].inputs")]),
+    # a flatten after a failure meets sizes the failure left unknown: that is its consequence, not a mistake
+    "no-cascade-into-a-flatten": ("""\
+name: m
+input: {shape: [16, 16, 3]}
+blocks:
+  - {type: conv, filters: 8, kernel_size: 20}
+  - {type: flatten}
+  - {type: dense, units: 10}
+""", [(4, "blocks[0].kernel_size")]),
+    # a conv whose groups cannot split its 4 input channels keeps no shape at all (it is taken as the
+    # identity, 4 channels where 6 were meant): after it even a global pool's output is unknown, so the
+    # add of 'pa' with 'pb' (both 6 channels as written) is not reported
+    "no-cascade-after-a-layer-that-takes-nothing": ("""\
+name: m
+input: {shape: [16, 16, 3]}
+outputs: [out]
+blocks:
+  - {name: b, type: conv, filters: 6, kernel_size: 3}
+  - {name: pb, type: global_avg_pool}
+  - {name: c, type: conv, filters: 4, kernel_size: 3, input: input}
+  - {name: a, type: conv, filters: 6, kernel_size: 3, groups: 3}
+  - {name: pa, type: global_avg_pool}
+  - {name: out, type: add, inputs: [pa, pb]}
+""", [(8, "blocks[3].groups")]),
+    # a conv cannot take a vector; the conv after it gets what the first would have made, not a vector
+    "no-cascade-after-a-refused-input": ("""\
+name: m
+input: {shape: [8]}
+blocks:
+  - {type: conv, filters: 8, kernel_size: 3}
+  - {type: conv, filters: 8, kernel_size: 3}
+""", [(4, "blocks[0]")]),
+    # one input of the wrong rank is one mistake, however many blocks read it
+    "an-input-of-the-wrong-rank-is-reported-once": ("""\
+name: m
+input: {shape: [8]}
+outputs: [a, b]
+blocks:
+  - {name: a, type: conv, filters: 8, kernel_size: 3}
+  - {name: b, type: conv, filters: 8, kernel_size: 3, input: input}
+""", [(5, "blocks[0]")]),
+    # ... but two tensors of the wrong rank are two
+    "two-inputs-of-the-wrong-rank": ("""\
+name: m
+input: {shape: [8]}
+outputs: [a, c]
+blocks:
+  - {name: a, type: conv, filters: 8, kernel_size: 3}
+  - {name: b, type: dense, units: 4, input: input}
+  - {name: c, type: conv, filters: 8, kernel_size: 3}
+""", [(5, "blocks[0]"), (7, "blocks[2]")]),
 }
 
 
