@@ -235,3 +235,46 @@ def test_activation_memory_of_a_layer_that_grows_a_map(tmp_path, capsys):
     assert status == 1
     assert f"{(20_000 * 20_000 * 11) * 4:,} bytes with layer block1, over the limit of" in err
     assert "blocks[0].filters" in err
+
+
+# --------------------------------------------------------------------------- what a budget counts
+
+# block1, a 3x3 conv from 3 channels to 8: 3*3*3*8 + 8 = 224 parameters. block2's 20x20 kernel does not fit
+# in block1's 14x14 output, so its 20*20*8*8 + 8 = 25,608 weights come from that mistake and are not counted
+WINDOW_MISTAKE = """\
+name: m
+input: {shape: [16, 16, 3]}
+blocks:
+  - {type: conv, filters: 8, kernel_size: 3}
+  - {type: conv, filters: 8, kernel_size: 20}
+"""
+
+
+def test_a_layer_whose_shape_is_refused_adds_no_parameters():
+    with pytest.raises(SpecError) as info:  # exactly at the limit: the shape problem alone
+        modelspec.loads(WINDOW_MISTAKE, budget=Budget(max_params=224))
+    assert [p.path for p in info.value.problems] == [("blocks", 1, "kernel_size")]
+    with pytest.raises(SpecError) as info:  # one under it: block1 is already too big
+        modelspec.loads(WINDOW_MISTAKE, budget=Budget(max_params=223))
+    assert [p.message for p in info.value.problems] == [
+        "too many parameters: 224 with layer block1, over the limit of 223 (raise it with --max-params)"]
+
+
+# an input of any height and width: the conv's output (None, None, 8) has no size to count; the pool's (8,)
+# is 8 floats, 32 bytes, the only activation whose size is known
+UNKNOWN_SIZES = """\
+name: m
+input: {shape: [null, null, 3]}
+blocks:
+  - {type: conv, filters: 8, kernel_size: 3, padding: same}
+  - {type: global_avg_pool}
+"""
+
+
+def test_an_activation_of_unknown_size_counts_nothing():
+    modelspec.loads(UNKNOWN_SIZES, budget=Budget(max_activation_bytes=32))
+    with pytest.raises(SpecError) as info:
+        modelspec.loads(UNKNOWN_SIZES, budget=Budget(max_activation_bytes=31))
+    assert [p.message for p in info.value.problems] == [
+        "too much activation memory for one sample: 32 bytes with layer block2, over the limit of 31 bytes "
+        "(raise it with --max-activation-bytes)"]
