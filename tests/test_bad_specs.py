@@ -603,8 +603,13 @@ GRAPH_CASES: list[Case] = [
                                        "        - " + conv1("r", ", input: p", filters=4)),
          at="{type: conv, filters: 4, kernel_size: 1, name: q", path="blocks[0].branches[1][1]",
          message="the output of 'q' is never used", stage="static"),
+    # a block of several layers (side, side_bn, side_relu) is named as the block, not as its last layer
+    Case("dangling-block-of-several-layers", Y(STEM, "{type: conv, filters: 8, kernel_size: 1, batch_norm: true, "
+                                               "activation: relu, name: side}", conv1("head", ", input: stem")),
+         at=("{type", 2), path="blocks[1]", message="the output of 'side' is never used", stage="static"),
     Case("unused-model-input", IN2 + "  - {type: conv, filters: 8, kernel_size: 1, input: image}\n",
-         at="{shape: [8]}", path="inputs.meta", message="model input 'meta' is never used", stage="static"),
+         at="{shape: [8]}", path="inputs.meta",
+         message="model input 'meta' is never used: name it in a block's 'input:' or 'inputs:'", stage="static"),
     ok("both-inputs-used", IN2 + "  - {type: global_avg_pool, input: image, name: pooled}\n"
                                  "  - {type: concat, inputs: [pooled, meta]}\n"),
     # ------------------------------------------------------------------ outputs
@@ -663,7 +668,16 @@ GRAPH_CASES: list[Case] = [
          message="Conv2DTranspose needs an input of shape (height, width, channels); it gets (3)", stage="static"),
     Case("conv-transpose-huge-strides", Y("{type: conv_transpose, filters: 8, kernel_size: 2, strides: 100000000}"),
          at="100000000", path="blocks[0].strides",
-         message="its output (3200000000, 3200000000, 8) has a size past 2,147,483,647", stage="static"),
+         message="its output (3200000000, 3200000000, 8) has a size past 2,147,483,647, the largest TensorFlow "
+         "takes", stage="static"),
+    # 1,500,000,000 channels twice: 3,000,000,000, grown by nothing but the inputs (an unknown height and width
+    # hold no activation to count)
+    Case("concat-past-int32", "name: m\ninput: {shape: [null, null, 1500000000]}\nblocks:\n"
+         "  - {type: concat, inputs: [input, input]}\n", at="[input, input]", path="blocks[0].inputs",
+         message="its output (None, None, 3000000000) has a size past 2,147,483,647", stage="static"),
+    # a size of exactly 2,147,483,647 is the largest allowed: a width of 1 upsampled 2,147,483,647 times
+    ok("upsample-to-int32-max", "name: m\ninput: {shape: [null, 1, 1]}\nblocks:\n"
+       "  - {type: upsample, size: [1, 2147483647]}\n"),
     # with same padding a window wider than 2n + 1 covers only padding, and TensorFlow stalls on it
     Case("max-pool-window-past-padding", Y("{type: max_pool, pool_size: 2147483647, padding: same}"),
          at="2147483647", path="blocks[0].pool_size",
