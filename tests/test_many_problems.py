@@ -141,6 +141,16 @@ blocks:
   - {name: b, type: dense, units: 4, input: input}
   - {name: c, type: conv, filters: 8, kernel_size: 3}
 """, [(5, "blocks[0]"), (7, "blocks[2]")]),
+    # values nothing takes: a model input and a block's output, both reported
+    "an-unused-input-and-a-dangling-block": ("""\
+name: m
+inputs:
+  image: {shape: [16, 16, 3]}
+  meta: {shape: [8]}
+blocks:
+  - {name: side, type: conv, filters: 8, kernel_size: 1, input: image}
+  - {name: head, type: conv, filters: 8, kernel_size: 1, input: image}
+""", [(4, "inputs.meta"), (6, "blocks[0]")]),
 }
 
 
