@@ -278,3 +278,33 @@ def test_an_activation_of_unknown_size_counts_nothing():
     assert [p.message for p in info.value.problems] == [
         "too much activation memory for one sample: 32 bytes with layer block2, over the limit of 31 bytes "
         "(raise it with --max-activation-bytes)"]
+
+
+# two inputs: a, 16*16*3 floats = 3,072 bytes, and b, 8 floats = 32 bytes: 3,104 bytes before any layer;
+# then the pool's 3 floats (12 bytes) and the concat's 3 + 8 (44 bytes)
+TWO_INPUTS = """\
+name: m
+inputs:
+  a: {shape: [16, 16, 3]}
+  b: {shape: [8]}
+blocks:
+  - {type: global_avg_pool, input: a, name: pooled}
+  - {type: concat, inputs: [pooled, b]}
+"""
+
+
+@pytest.mark.parametrize("limit, message, path", [
+    # the inputs are summed: b passes the limit only with a
+    (3_103, "too much activation memory for one sample: 3,104 bytes with input 'b', over the limit of 3,103 bytes "
+     "(raise it with --max-activation-bytes)", ("inputs", "b", "shape")),
+    # inputs exactly at the limit fit it: the pool is the first to pass it
+    (3_104, "too much activation memory for one sample: 3,116 bytes with layer pooled, over the limit of 3,104 bytes "
+     "(raise it with --max-activation-bytes)", ("blocks", 0)),
+    (3_104 + 12 + 43, "too much activation memory for one sample: 3,160 bytes with layer block2, over the limit of "
+     "3,159 bytes (raise it with --max-activation-bytes)", ("blocks", 1)),
+])
+def test_the_inputs_count_together_against_the_activation_budget(limit, message, path):
+    with pytest.raises(SpecError) as info:
+        modelspec.loads(TWO_INPUTS, budget=Budget(max_activation_bytes=limit))
+    assert [(p.message, p.path) for p in info.value.problems] == [(message, path)]
+    modelspec.loads(TWO_INPUTS, budget=Budget(max_activation_bytes=3_160))
