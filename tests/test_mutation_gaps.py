@@ -357,3 +357,36 @@ def test_layers_come_in_keras_order(blocks, expected):
     text = "name: m\ninput:\n  shape: [4, 4, 3]\nblocks:\n" + "".join(f"  - {b}\n" for b in blocks)
     _, graph = check("order.yaml", text=text)
     assert [graph.nodes[n].name for n in graph.keras_order()] == expected
+
+
+# --------------------------------------------------------------- graph: what Graph.add and unused_problems blame
+# Graph.add's own contract, for any block that calls it: a size grown past 2,147,483,647 blames grows_by, else
+# sized_by, else ``at`` when it names a field; a mapping ``at`` names fields by cause, and "output" is none of
+# them, so then it is the block itself. Every block of the spec language passes sized_by wherever a size can grow.
+@pytest.mark.parametrize("at, path", [("size", ("blocks", 0, "size")), ({"window": "size"}, ("blocks", 0))])
+def test_a_size_past_int32_blames_at_only_when_it_names_a_field(at, path):
+    from modelspec.graph import Graph
+
+    g = Graph({"input": (4, 4, 1)})
+    (x,) = g.input_tensors().values()
+    with g.within(("blocks", 0), block="up"):
+        g.add(L.UpSampling2D((1, 2**30)), [x], "up", at=at)  # a width of 4 * 2**30 = 2**32
+    assert [(p.message, p.path) for p in g.problems] == [
+        ("up: its output (4, 4294967296, 1) has a size past 2,147,483,647, the largest TensorFlow takes", path)]
+
+
+def test_a_dangling_layer_without_a_handle_is_named_as_itself():
+    # the walk records a handle (the block's name) for every block's output; a node without one is named as the
+    # layer it is, at the spec path of the block that made it
+    from modelspec.graph import Graph, unused_problems
+
+    g = Graph({"input": (4, 4, 1)})
+    (x,) = g.input_tensors().values()
+    with g.within(("blocks", 2), block="b"):
+        y = g.add(L.Activation("relu"), [x], "b_relu")
+    g.outputs.append(("b", y))
+    with g.within(("blocks", 3), block="c"):
+        g.add(L.Activation("relu"), [x], "c_relu")
+    assert [(p.message, p.path) for p in unused_problems(g, {}, {"input": ("input",)})] == [
+        ("the output of 'c_relu' is never used: no later block takes it (the next block names another 'input:') "
+         "and it is not in 'outputs'", ("blocks", 3))]
