@@ -137,7 +137,10 @@ def named(text: str, limit: int = 40) -> str:
 
     from .source import describe_char, non_ascii_note, visible
 
-    note = non_ascii_note(text) if unicodedata.name(char, None) else f" (it contains {describe_char(char)})"
+    # the characters without a name that describe_char knows (controls, lone surrogates, U+FFFE/U+FFFF) are
+    # described; any other (private use U+E000, unassigned) is "unnamed", as a file's keys show it
+    described = unicodedata.category(char) in ("Cc", "Cs") or char in "\ufffe\uffff"
+    note = f" (it contains {describe_char(char)})" if described else non_ascii_note(text)
     return visible(cut(text, limit)) + note
 
 

@@ -332,6 +332,10 @@ ONE_LINE = {
                                     '<--set 1>:1:7: error: blocks["\\u0455tem"].filters: --set names no block: '
                                     f"'\\u0455tem' (it contains U+0455 CYRILLIC SMALL LETTER DZE, {NOT_ASCII}); did "
                                     "you mean 'stem'?"),
+    # a character without a name (U+E000 is for private use) is "unnamed", as in a file's keys (not a control)
+    "private-use-character-in-a-quoted-name": (None, ['blocks["st\ue000"].filters=3'],
+                                               '<--set 1>:1:7: error: blocks["st\\ue000"].filters: --set names no '
+                                               f"block: 'st\\ue000' (it contains U+E000 unnamed, {NOT_ASCII})"),
     "line-break-in-the-path": (None, ["blocks.stem\n.filters=3"],
                                f"<--set 1>:1:12: error: $: not a spec path at '\\u000a.filters' (it contains control "
                                f"character U+000A): {PATH_HINT}"),
