@@ -145,7 +145,7 @@ def read_yaml(text: str, name: str, source: Source, limits: ReaderLimits = DEFAU
     except _Stop as e:
         fail(name, e.mark.line + 1, e.mark.column + 1, f"invalid YAML: {e.message}", tuple(loader.path))
     except yaml.MarkedYAMLError as e:
-        line, column, message = _yaml_syntax_problem(e, text)
+        line, column, message = _yaml_syntax_problem(e, _lf(text))
         # the path of the node being composed: the innermost one, or (as the scanner
         # reads ahead of the composer) one that contains it
         fail(name, line, column, f"invalid YAML: {message}", tuple(loader.path))
@@ -156,8 +156,9 @@ def read_yaml(text: str, name: str, source: Source, limits: ReaderLimits = DEFAU
     finally:
         loader.dispose()
     if version is not None and version != (1, 2):
-        directive = re.search(r"^%YAML", text, re.M)
-        line = text.count("\n", 0, directive.start()) + 1 if directive else 1
+        lf = _lf(text)
+        directive = re.search(r"^%YAML", lf, re.M)
+        line = lf.count("\n", 0, directive.start()) + 1 if directive else 1
         fail(name, line, 1, f"invalid YAML: modelspec reads YAML 1.2 (yes/no are strings, 010 is refused); "
               f"remove the '%YAML {version[0]}.{version[1]}' directive")
     if node is None or (isinstance(node, ScalarNode) and node.tag == _PLAIN and node.value == ""):
@@ -167,6 +168,12 @@ def read_yaml(text: str, name: str, source: Source, limits: ReaderLimits = DEFAU
     data = tree.convert(node, (), 1)
     tree.problems.raise_found()
     return data
+
+
+def _lf(text: str) -> str:
+    """``text`` with every line break that is a lone CR written as LF, the same length (so PyYAML's marks
+    still index it): the rewording below finds a mark's line by its LF, and PyYAML reads CR as a line break."""
+    return re.sub(r"\r(?!\n)", "\n", text)
 
 
 _LONG_KEY = re.compile(r"[^\s,\[\]{}:#]{1025,}(?=\s*:)")
