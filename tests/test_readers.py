@@ -276,6 +276,14 @@ READ_ERRORS = [
      "'<<: [*a, *b]'\n"
      "<spec>:5:6: error: m.y: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
      "(or 15 if octal was meant)"),
+    # a key that is not a string is refused and the keys after it are still read
+    ("yaml-key-not-a-string-then-a-bad-value", "m:\n  1: a\n  b: 017\n", False,
+     "<spec>:2:3: error: m: mapping keys must be strings; '1' is not (quote it if it is meant as a name)\n"
+     "<spec>:3:6: error: m.b: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
+     "(or 15 if octal was meant)"),
+    # a local tag is refused, also one whose end reads like a core tag's name (its 19th character on is 'int')
+    ("yaml-local-tag-ending-in-int", "a: !abcdefghijklmnopqint 8\n", False,
+     "<spec>:1:4: error: a: YAML tag !abcdefghijklmnopqint is not allowed: a spec is plain data"),
     # a key that is itself a bad number or tag: one problem, at the key, on the path of its mapping
     ("yaml-key-a-bad-number", "m:\n  017: 1\n", False,
      "<spec>:2:3: error: m: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
@@ -370,6 +378,27 @@ READ_VALUES = [
 def test_read_values(text, as_json, data):
     read = modelspec.parse_text(text, as_json=as_json).data
     assert read == data and [type(v) for v in read["a"]] == [type(v) for v in data["a"]]
+
+
+# An alias counts as written out: each level of what it expands to is one level deeper than where it is used.
+# Here the root is level 1, x's mapping 2, *a (a's mapping) 3, b's mapping 4 and c's value 5; as written, the
+# deepest value is 4.
+ALIAS_DEPTHS = [
+    (4, "<spec>:2:8: error: x.y: alias *a makes the document nest deeper than 4 levels; a spec is far smaller "
+        "(aliases repeated inside aliases?)"),
+    (5, {"a": {"b": {"c": 1}}, "x": {"y": {"b": {"c": 1}}}}),
+]
+
+
+@pytest.mark.parametrize("depth, read", ALIAS_DEPTHS, ids=["refused-at-4", "read-at-5"])
+def test_an_alias_counts_the_levels_it_expands_to(depth, read):
+    text, limits = "a: &a {b: {c: 1}}\nx: {y: *a}\n", ReaderLimits(max_depth=depth)
+    if isinstance(read, dict):
+        assert modelspec.parse_text(text, limits=limits).data == read
+        return
+    with pytest.raises(SpecError) as caught:
+        modelspec.parse_text(text, limits=limits)
+    assert str(caught.value) == read
 
 
 # Merged keys are placed at the alias that brought them (an error in one points at its reuse);
