@@ -539,3 +539,10 @@ def test_a_source_locates_values_and_keys(path, key, where):
     assert source.where(path, key=key) == where and source.locate(path, key=key) == where[1:]
     if not key:
         assert source.where(path) == where and source.locate(path) == where[1:]  # a value's place by default
+
+
+def test_a_source_with_nothing_recorded_places_every_path_at_its_start():
+    from modelspec.loader import Source
+
+    source = Source("spec.yaml", None)
+    assert [source.where(("a", 0), key=key) for key in (False, True)] == [("spec.yaml", 1, 1)] * 2
