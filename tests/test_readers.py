@@ -221,6 +221,18 @@ READ_ERRORS = [
      "<spec>:1:4: error: a: '.NaN' is not allowed: sizes and rates must be finite numbers"),
     ("yaml-too-small", "a: 1e-400\n", False,
      "<spec>:1:4: error: a: number 1e-400 is too small to represent: it would be read as 0"),
+    # the number limit in YAML: 101 characters are refused (100 are read, READ_VALUES)
+    ("yaml-integer-too-long", "a: " + "1" * 101 + "\n", False,
+     "<spec>:1:4: error: a: integer with 101 digits is too large"),
+    ("yaml-number-too-long", "a: 1." + "0" * 99 + "\n", False,
+     "<spec>:1:4: error: a: number with 101 characters is too long"),
+    # a core tag reads its value as the core schema does, with the same problems, at the tag
+    ("yaml-int-tag-on-an-ambiguous-number", "a: !!int 017\n", False,
+     "<spec>:1:4: error: a: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
+     "(or 15 if octal was meant)"),
+    ("yaml-int-tag-on-an-escaped-surrogate", 'a: !!int "\\ud800"\n', False,
+     "<spec>:1:4: error: a: a lone surrogate U+D800 (not a character) (written as an escape) is not allowed "
+     "in a spec"),
     ("yaml-collection-key", "? [a]\n: 1\n", False,
      "<spec>:1:3: error: $: mapping keys must be strings; a collection is not (quote it if it is meant as a name)"),
     # JSON syntax and values
@@ -363,6 +375,12 @@ def test_read_error_is_the_same_whatever_the_line_breaks(case, line_break):
 READ_VALUES = [
     ("yaml-core-scalars", "a: [~, null, TRUE, False, 0x1F, -7, 1e3, .5, 'x', yes, on, 0o]\n", False,
      {"a": [None, None, True, False, 31, -7, 1000.0, 0.5, "x", "yes", "on", "0o"]}),
+    # null, true and false in the three spellings the core schema has; any other is a string
+    ("yaml-core-spellings", "a: [null, Null, NULL, nuLL, true, True, TRUE, tRUE, false, False, FALSE, fALSE]\n", False,
+     {"a": [None, None, None, "nuLL", True, True, True, "tRUE", False, False, False, "fALSE"]}),
+    # the longest integer and number the limit allows (100 characters)
+    ("yaml-integer-and-number-of-100-characters", "a: [1" + "0" * 99 + ", 1." + "0" * 98 + "]\n", False,
+     {"a": [10 ** 99, 1.0]}),
     ("yaml-core-tags", "a: [!!float 1, !!str 5, ! 8, !!null '', !!int '3', !!bool 'true']\n", False,
      {"a": [1.0, "5", "8", None, 3, True]}),
     # a zero written with an exponent is zero (only a mantissa with a digit 1-9 can underflow)
