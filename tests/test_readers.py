@@ -419,6 +419,27 @@ def test_an_alias_counts_the_levels_it_expands_to(depth, read):
     assert str(caught.value) == read
 
 
+# And each value it expands to counts as one: the root, a's list and its three items are 5 values, *a's list
+# and items 4 more, 9 in all. As written the text has 8 (the composer counts the keys and the alias, 2 and 1,
+# so a limit of 8 passes it and the alias is refused).
+ALIAS_VALUES = [
+    (8, "<spec>:2:4: error: b: alias *a makes the document expand to more than 8 values; a spec is far smaller "
+        "(aliases repeated inside aliases?)"),
+    (9, {"a": [1, 2, 3], "b": [1, 2, 3]}),
+]
+
+
+@pytest.mark.parametrize("values, read", ALIAS_VALUES, ids=["refused-at-8", "read-at-9"])
+def test_an_alias_counts_the_values_it_expands_to(values, read):
+    text, limits = "a: &a [1, 2, 3]\nb: *a\n", ReaderLimits(max_values=values)
+    if isinstance(read, dict):
+        assert modelspec.parse_text(text, limits=limits).data == read
+        return
+    with pytest.raises(SpecError) as caught:
+        modelspec.parse_text(text, limits=limits)
+    assert str(caught.value) == read
+
+
 # Merged keys are placed at the alias that brought them (an error in one points at its reuse);
 # of several mappings merged, the first that has a key gives it; the mapping itself stays at its start.
 MERGES = [
