@@ -226,6 +226,14 @@ READ_ERRORS = [
      "<spec>:1:4: error: a: integer with 101 digits is too large"),
     ("yaml-number-too-long", "a: 1." + "0" * 99 + "\n", False,
      "<spec>:1:4: error: a: number with 101 characters is too long"),
+    # the problems are shown in the order of their lines, whatever their columns; one an alias repeats, once
+    ("yaml-problems-in-the-order-of-their-lines", "aaa: 017\nb: 1e-400\n", False,
+     "<spec>:1:6: error: aaa: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
+     "(or 15 if octal was meant)\n"
+     "<spec>:2:4: error: b: number 1e-400 is too small to represent: it would be read as 0"),
+    ("yaml-a-problem-an-alias-repeats", "a: &a {x: 017}\nb: *a\n", False,
+     "<spec>:1:11: error: a.x: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
+     "(or 15 if octal was meant)"),
     # a core tag reads its value as the core schema does, with the same problems, at the tag
     ("yaml-int-tag-on-an-ambiguous-number", "a: !!int 017\n", False,
      "<spec>:1:4: error: a: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
