@@ -448,6 +448,15 @@ def test_an_alias_counts_the_values_it_expands_to(values, read):
     assert str(caught.value) == read
 
 
+# A limit of no values refuses the first value where it starts: at its anchor or tag, not at its bracket.
+@pytest.mark.parametrize("text", ["[1]\n", "&a [1]\n", "!!seq [1]\n"], ids=["bracket", "anchor", "tag"])
+def test_a_limit_of_no_values_refuses_the_first_value_where_it_starts(text):
+    with pytest.raises(SpecError) as caught:
+        modelspec.parse_text(text, limits=ReaderLimits(max_values=0))
+    assert str(caught.value) == ("<spec>:1:1: error: $: invalid YAML: the document has more than 0 values; a spec has "
+                                 "a few hundred")
+
+
 # Merged keys are placed at the alias that brought them (an error in one points at its reuse);
 # of several mappings merged, the first that has a key gives it; the mapping itself stays at its start.
 MERGES = [
