@@ -234,6 +234,11 @@ READ_ERRORS = [
     ("yaml-a-problem-an-alias-repeats", "a: &a {x: 017}\nb: *a\n", False,
      "<spec>:1:11: error: a.x: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
      "(or 15 if octal was meant)"),
+    # the value limit as written, counted by the composer: the root is value 1, so item [9999] on line 10,000 is
+    # the 10,001st
+    ("yaml-too-many-values", "- 1\n" * 10_001, False,
+     "<spec>:10000:3: error: [9999]: invalid YAML: the document has more than 10,000 values; a spec has a few "
+     "hundred"),
     # a core tag reads its value as the core schema does, with the same problems, at the tag
     ("yaml-int-tag-on-an-ambiguous-number", "a: !!int 017\n", False,
      "<spec>:1:4: error: a: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
