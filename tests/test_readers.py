@@ -215,6 +215,8 @@ READ_ERRORS = [
      "<spec>:1:4: error: a: YAML tag !foo is not allowed: a spec is plain data"),
     ("yaml-map-tag-on-a-list", "a: !!map [1]\n", False,
      "<spec>:1:4: error: a: YAML tag !!map is not allowed: a spec is plain data"),
+    ("yaml-seq-tag-on-a-mapping", "a: !!seq {b: 1}\n", False,
+     "<spec>:1:4: error: a: YAML tag !!seq is not allowed: a spec is plain data"),
     ("yaml-inf", "a: -.Inf\n", False,
      "<spec>:1:4: error: a: '-.Inf' is not allowed: sizes and rates must be finite numbers"),
     ("yaml-nan", "a: .NaN\n", False,
@@ -239,6 +241,9 @@ READ_ERRORS = [
     ("yaml-too-many-values", "- 1\n" * 10_001, False,
      "<spec>:10000:3: error: [9999]: invalid YAML: the document has more than 10,000 values; a spec has a few "
      "hundred"),
+    # an alias used as a key is placed at the alias, not at its anchor's value
+    ("yaml-an-alias-as-a-duplicate-key", "k: &k x\nm:\n  x: 1\n  *k : 2\n", False,
+     "<spec>:4:3: error: m.x: duplicate key 'x' (first written at line 3, column 3)"),
     # a core tag reads its value as the core schema does, with the same problems, at the tag
     ("yaml-int-tag-on-an-ambiguous-number", "a: !!int 017\n", False,
      "<spec>:1:4: error: a: ambiguous number '017': YAML 1.1 reads a leading zero as octal; write 17 without it "
@@ -411,55 +416,45 @@ def test_read_values(text, as_json, data):
     assert read == data and [type(v) for v in read["a"]] == [type(v) for v in data["a"]]
 
 
-# An alias counts as written out: each level of what it expands to is one level deeper than where it is used.
-# Here the root is level 1, x's mapping 2, *a (a's mapping) 3, b's mapping 4 and c's value 5; as written, the
-# deepest value is 4.
-ALIAS_DEPTHS = [
-    (4, "<spec>:2:8: error: x.y: alias *a makes the document nest deeper than 4 levels; a spec is far smaller "
-        "(aliases repeated inside aliases?)"),
-    (5, {"a": {"b": {"c": 1}}, "x": {"y": {"b": {"c": 1}}}}),
+# The limits, as written (the composer counts every node: keys and aliases too) and as aliases expand them
+# (the tree counts the values, each level of what an alias expands to one level deeper than where it is used).
+ALIAS_DEPTH = "a: &a {b: {c: 1}}\nx: {y: *a}\n"  # the root is level 1, x's mapping 2, *a 3, b's mapping 4, c's value 5
+ALIAS_VALUES = "a: &a [1, 2, 3]\nb: *a\n"  # 5 values, then *a's list and items: 9; as written 8 (2 keys, 1 alias)
+NO_VALUES = "<spec>:1:1: error: $: invalid YAML: the document has more than 0 values; a spec has a few hundred"
+READ_LIMITS = [
+    # as written the deepest value is 4; the alias expands to 5
+    ("alias-depth-refused-at-4", ALIAS_DEPTH, ReaderLimits(max_depth=4),
+     "<spec>:2:8: error: x.y: alias *a makes the document nest deeper than 4 levels; a spec is far smaller "
+     "(aliases repeated inside aliases?)"),
+    ("alias-depth-read-at-5", ALIAS_DEPTH, ReaderLimits(max_depth=5),
+     {"a": {"b": {"c": 1}}, "x": {"y": {"b": {"c": 1}}}}),
+    ("alias-values-refused-at-8", ALIAS_VALUES, ReaderLimits(max_values=8),
+     "<spec>:2:4: error: b: alias *a makes the document expand to more than 8 values; a spec is far smaller "
+     "(aliases repeated inside aliases?)"),
+    ("alias-values-read-at-9", ALIAS_VALUES, ReaderLimits(max_values=9), {"a": [1, 2, 3], "b": [1, 2, 3]}),
+    # the 8th value is the one 5 levels deep (root, a's list, its list, 1; the second item, *a, its list, 1):
+    # too deep, and not more than 8 values (as written, 6 values 4 levels deep)
+    ("alias-too-deep-at-the-last-value-allowed", "- &a [[1]]\n- [*a]\n", ReaderLimits(max_depth=4, max_values=8),
+     "<spec>:2:4: error: [1][0]: alias *a makes the document nest deeper than 4 levels; a spec is far smaller "
+     "(aliases repeated inside aliases?)"),
+    # as written: the depth is counted again after each sibling (the last '1' is 5 levels deep, after a '1' at 3)
+    ("depth-after-a-sibling", "- - 1\n  - - - 1\n", ReaderLimits(max_depth=4),
+     "<spec>:2:9: error: [0][1][0][0]: invalid YAML: nesting deeper than 4 levels"),
+    # a limit of no values refuses the first value where it starts: at its anchor or tag, not at its bracket
+    ("no-values-bracket", "[1]\n", ReaderLimits(max_values=0), NO_VALUES),
+    ("no-values-anchor", "&a [1]\n", ReaderLimits(max_values=0), NO_VALUES),
+    ("no-values-tag", "!!seq [1]\n", ReaderLimits(max_values=0), NO_VALUES),
 ]
 
 
-@pytest.mark.parametrize("depth, read", ALIAS_DEPTHS, ids=["refused-at-4", "read-at-5"])
-def test_an_alias_counts_the_levels_it_expands_to(depth, read):
-    text, limits = "a: &a {b: {c: 1}}\nx: {y: *a}\n", ReaderLimits(max_depth=depth)
+@pytest.mark.parametrize("text, limits, read", [c[1:] for c in READ_LIMITS], ids=[c[0] for c in READ_LIMITS])
+def test_read_under_limits(text, limits, read):
     if isinstance(read, dict):
         assert modelspec.parse_text(text, limits=limits).data == read
         return
     with pytest.raises(SpecError) as caught:
         modelspec.parse_text(text, limits=limits)
     assert str(caught.value) == read
-
-
-# And each value it expands to counts as one: the root, a's list and its three items are 5 values, *a's list
-# and items 4 more, 9 in all. As written the text has 8 (the composer counts the keys and the alias, 2 and 1,
-# so a limit of 8 passes it and the alias is refused).
-ALIAS_VALUES = [
-    (8, "<spec>:2:4: error: b: alias *a makes the document expand to more than 8 values; a spec is far smaller "
-        "(aliases repeated inside aliases?)"),
-    (9, {"a": [1, 2, 3], "b": [1, 2, 3]}),
-]
-
-
-@pytest.mark.parametrize("values, read", ALIAS_VALUES, ids=["refused-at-8", "read-at-9"])
-def test_an_alias_counts_the_values_it_expands_to(values, read):
-    text, limits = "a: &a [1, 2, 3]\nb: *a\n", ReaderLimits(max_values=values)
-    if isinstance(read, dict):
-        assert modelspec.parse_text(text, limits=limits).data == read
-        return
-    with pytest.raises(SpecError) as caught:
-        modelspec.parse_text(text, limits=limits)
-    assert str(caught.value) == read
-
-
-# A limit of no values refuses the first value where it starts: at its anchor or tag, not at its bracket.
-@pytest.mark.parametrize("text", ["[1]\n", "&a [1]\n", "!!seq [1]\n"], ids=["bracket", "anchor", "tag"])
-def test_a_limit_of_no_values_refuses_the_first_value_where_it_starts(text):
-    with pytest.raises(SpecError) as caught:
-        modelspec.parse_text(text, limits=ReaderLimits(max_values=0))
-    assert str(caught.value) == ("<spec>:1:1: error: $: invalid YAML: the document has more than 0 values; a spec has "
-                                 "a few hundred")
 
 
 # Merged keys are placed at the alias that brought them (an error in one points at its reuse);
@@ -607,3 +602,10 @@ def test_a_source_with_nothing_recorded_places_every_path_at_its_start():
 
     source = Source("spec.yaml", None)
     assert [source.where(("a", 0), key=key) for key in (False, True)] == [("spec.yaml", 1, 1)] * 2
+
+
+# A Source records each anchor by the path of the value it is on, whether an alias uses it or not, and by
+# the path of each alias that repeats it (an unknown field there gets a hint on reusing blocks).
+def test_a_source_records_each_anchor_by_path():
+    source = modelspec.parse_text("a: &x 1\nb: *x\nc: &y [2]\n")
+    assert source.anchors == {("a",): "x", ("b",): "x", ("c",): "y"}
