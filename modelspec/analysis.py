@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
+import sys
 from typing import Callable, Iterator, NamedTuple, Optional, Sequence
 
 from .blocks import BlockBase, child_lists
@@ -362,8 +363,15 @@ def check(path: str, budget: Budget = Budget(), *, overrides: Sequence[str] = ()
     (the views, ``summary`` and ``diff``, show a model that misses them instead). ``limits``: what
     the file (and its bases) may be, read as data (:class:`~modelspec.limits.ReaderLimits`).
     """
-    spec = parse_spec(load_source(path, overrides, text=text, as_json=as_json, limits=limits))
-    graph = analyze(spec, budget)
+    try:
+        spec = parse_spec(load_source(path, overrides, text=text, as_json=as_json, limits=limits))
+        graph = analyze(spec, budget)
+    except RecursionError:
+        # validation and the static pass recurse once per level of nesting; the default depth limit keeps
+        # them far from Python's recursion limit, but a caller may raise it past what the stack allows
+        raise SpecError(Problem(f"the spec nests too deeply to check: Python's recursion limit "
+                                f"({sys.getrecursionlimit()}) came before the depth limit ({limits.max_depth:,}); "
+                                "a spec nests a few levels", (), path, 1, 1)) from None
     if expect and spec.expect is not None:
         from .expect import check_expect
 

@@ -156,13 +156,21 @@ def parse_text(raw: bytes | str, name: str = "<spec>", *, as_json: Optional[bool
 
 
 def _read(text: str, name: str, lines: LineIndex, *, as_json: bool, limits: ReaderLimits) -> Source:
+    """The text read as JSON or YAML. Both readers recurse once per level of nesting, so a caller who
+    raises ``limits.max_depth`` far past the default can reach Python's recursion limit before the depth
+    limit: that is refused like any other text too deep to read, not raised as a RecursionError."""
     source = Source(name, None)
-    if as_json:
-        from .json_reader import JsonReader  # loaded for JSON input only
+    try:
+        if as_json:
+            from .json_reader import JsonReader  # loaded for JSON input only
 
-        source.data = JsonReader(text, name, lines, source, limits).read_document()
-    else:
-        source.data = read_yaml(text, name, source, limits)
+            source.data = JsonReader(text, name, lines, source, limits).read_document()
+        else:
+            source.data = read_yaml(text, name, source, limits)
+    except RecursionError:
+        fail(name, 1, 1, f"invalid {'JSON' if as_json else 'YAML'}: nesting too deep to read: Python's recursion "
+             f"limit ({sys.getrecursionlimit()}) came before the depth limit ({limits.max_depth:,}); "
+             "a spec nests a few levels")
     return source
 
 

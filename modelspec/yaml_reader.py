@@ -151,8 +151,6 @@ def read_yaml(text: str, name: str, source: Source, limits: ReaderLimits = DEFAU
         fail(name, line, column, f"invalid YAML: {message}", tuple(loader.path))
     except yaml.YAMLError as e:  # reader errors carry no mark; the text was checked before
         fail(name, 1, 1, f"invalid YAML: {e}")
-    except RecursionError:  # pragma: no cover - the depth limit comes first
-        fail(name, 1, 1, f"invalid YAML: nesting deeper than {limits.max_depth} levels")
     finally:
         loader.dispose()
     if version is not None and version != (1, 2):

@@ -4,6 +4,9 @@ release that changes them fails loudly instead of silently degrading error messa
 
 from __future__ import annotations
 
+import json
+import sys
+
 import pytest
 import yaml
 
@@ -609,3 +612,42 @@ def test_a_source_with_nothing_recorded_places_every_path_at_its_start():
 def test_a_source_records_each_anchor_by_path():
     source = modelspec.parse_text("a: &x 1\nb: *x\nc: &y [2]\n")
     assert source.anchors == {("a",): "x", ("b",): "x", ("c",): "y"}
+
+
+# Both readers, validation and the static pass recurse once per level of nesting. The default depth
+# limit keeps them far from Python's recursion limit; a caller who raises it far enough gets a located
+# error, at whichever stage runs out of stack first, never a RecursionError.
+DEEP_LIMITS = ReaderLimits(max_depth=10**6, max_values=10**7, max_bytes=10**8)
+
+
+def _too_deep(stage: str) -> str:
+    return (f"<spec>:1:1: error: $: {stage}: Python's recursion limit ({sys.getrecursionlimit()}) came before "
+            "the depth limit (1,000,000); a spec nests a few levels")
+
+
+@pytest.mark.parametrize("as_json, text", [(True, "[" * 5000 + "]" * 5000), (False, "[" * 5000 + "]" * 5000),
+                                           (False, "".join("  " * i + "- \n" for i in range(3000)))],
+                         ids=["json", "yaml-flow", "yaml-block"])
+def test_text_nested_past_the_recursion_limit_is_refused_as_too_deep(as_json, text):
+    with pytest.raises(SpecError) as caught:
+        modelspec.parse_text(text, as_json=as_json, limits=DEEP_LIMITS)
+    assert str(caught.value) == _too_deep(f"invalid {'JSON' if as_json else 'YAML'}: nesting too deep to read")
+
+
+def test_a_spec_nested_past_the_recursion_limit_is_refused_at_the_stage_that_runs_out():
+    # sequences inside sequences, deeper and deeper: each is read, refused by a reader, or refused by the
+    # later stages (which use more of the stack per level than the JSON reader does)
+    seen = set()
+    for depth in range(100, 400, 10):
+        block = {"type": "dense", "units": 2}
+        for _ in range(depth):
+            block = {"type": "sequence", "blocks": [block]}
+        text = json.dumps({"name": "m", "inputs": {"x": {"shape": [4]}}, "blocks": [block]})
+        try:
+            modelspec.loads(text, json=True, limits=DEEP_LIMITS)
+            seen.add("read")
+        except SpecError as e:
+            assert str(e) in (_too_deep("the spec nests too deeply to check"),
+                              _too_deep("invalid JSON: nesting too deep to read")), depth
+            seen.add(str(e))
+    assert len(seen) == 3
