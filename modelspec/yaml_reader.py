@@ -296,13 +296,12 @@ class _YamlTree:
 
     def __init__(self, name: str, source: Source, alias_marks: dict, anchor_names: dict[int, str],
                  limits: ReaderLimits):
-        self.name = name
         self.limits = limits
         self.source = source
         self.alias_marks = alias_marks
         self.anchor_names = anchor_names
         self.count = 0
-        self.active: dict[int, Any] = {}  # id(node) -> node, for the nodes being converted
+        self.active: set[int] = set()  # id(node) of the collections being converted
         self.aliases: list[tuple[str, Any, SpecPath]] = []  # aliases being expanded, outermost first
         self.problems = Problems(name)
 
@@ -356,7 +355,7 @@ class _YamlTree:
             self.source.anchors[path] = self.anchor_names[id(node)]
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
-        self.active[id(node)] = node
+        self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
                 self.check_tag(node, "seq", path)
@@ -367,7 +366,7 @@ class _YamlTree:
             self.check_tag(node, "map", path)
             return self.mapping(node, path, depth, mark)
         finally:
-            del self.active[id(node)]
+            self.active.remove(id(node))
 
     def check_tag(self, node, kind: str, path: SpecPath) -> None:
         if node.tag != _CORE + kind:
