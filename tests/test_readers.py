@@ -209,6 +209,13 @@ READ_ERRORS = [
     ("yaml-1.1-directive", "# c\n%YAML 1.1\n---\na: 1\n", False,
      "<spec>:2:1: error: $: invalid YAML: modelspec reads YAML 1.2 (yes/no are strings, 010 is refused); remove "
      "the '%YAML 1.1' directive"),
+    # after a blank first line; and a minor version other than 1.1, named as written
+    ("yaml-1.1-directive-after-a-blank-line", "\n%YAML 1.1\n---\na: 1\n", False,
+     "<spec>:2:1: error: $: invalid YAML: modelspec reads YAML 1.2 (yes/no are strings, 010 is refused); remove "
+     "the '%YAML 1.1' directive"),
+    ("yaml-1.3-directive", "%YAML 1.3\n---\na: 1\n", False,
+     "<spec>:1:1: error: $: invalid YAML: modelspec reads YAML 1.2 (yes/no are strings, 010 is refused); remove "
+     "the '%YAML 1.3' directive"),
     ("yaml-empty-document", "---\n...\n", False,
      "<spec>:1:1: error: $: the spec file holds no document (only comments or blank space)"),
     # YAML values: tags, and the numbers the core schema cannot use
@@ -405,6 +412,10 @@ READ_VALUES = [
     ("yaml-core-tags", "a: [!!float 1, !!str 5, ! 8, !!null '', !!int '3', !!bool 'true']\n", False,
      {"a": [1.0, "5", "8", None, 3, True]}),
     # a zero written with an exponent is zero (only a mantissa with a digit 1-9 can underflow)
+    # the YAML 1.2 directive says what modelspec reads anyway
+    ("yaml-1.2-directive", "%YAML 1.2\n---\na: [1]\n", False, {"a": [1]}),
+    # a byte-order mark given in a str is dropped, as one read from a file is
+    ("json-after-a-byte-order-mark", "\ufeff{\"a\": [1]}", True, {"a": [1]}),
     ("yaml-zero-with-an-exponent", "a: [0e5, 0E5, 0.0e-9, -0e3]\n", False, {"a": [0.0, 0.0, 0.0, -0.0]}),
     ("json-zero-with-an-exponent", '{"a": [0e5, 0E5, 0.0e-9, -0e3]}', True, {"a": [0.0, 0.0, 0.0, -0.0]}),
     ("json-integer-of-100-digits", '{"a": [1' + "0" * 99 + "]}", True, {"a": [10 ** 99]}),  # the longest allowed
@@ -444,6 +455,8 @@ READ_LIMITS = [
     ("depth-after-a-sibling", "- - 1\n  - - - 1\n", ReaderLimits(max_depth=4),
      "<spec>:2:9: error: [0][1][0][0]: invalid YAML: nesting deeper than 4 levels"),
     # a limit of no values refuses the first value where it starts: at its anchor or tag, not at its bracket
+    ("too-many-bytes", "a: 1\n", ReaderLimits(max_bytes=4),
+     "<spec>:1:1: error: $: the file is larger than 4 bytes; a spec is a few kilobytes"),
     ("no-values-bracket", "[1]\n", ReaderLimits(max_values=0), NO_VALUES),
     ("no-values-anchor", "&a [1]\n", ReaderLimits(max_values=0), NO_VALUES),
     ("no-values-tag", "!!seq [1]\n", ReaderLimits(max_values=0), NO_VALUES),
@@ -651,3 +664,12 @@ def test_a_spec_nested_past_the_recursion_limit_is_refused_at_the_stage_that_run
                               _too_deep("invalid JSON: nesting too deep to read")), depth
             seen.add(str(e))
     assert len(seen) == 3
+
+
+# Text of no stated kind (standard input, other suffixes) that starts with '{' or '[', after any blank
+# space, is read as JSON when it is JSON, so tab-indented JSON is read (YAML refuses tabs); the file keeps its name.
+@pytest.mark.parametrize("text, data", [('\n{\n\t"a": 1\n}', {"a": 1}), ("[\n\t1\n]", [1])],
+                         ids=["object-after-a-blank-line", "array"])
+def test_text_that_looks_like_json_is_read_as_json(text, data):
+    source = modelspec.parse_text(text, "x.spec", as_json=None)
+    assert (source.data, source.name) == (data, "x.spec")
