@@ -306,6 +306,13 @@ def _value_error(e: _Error) -> Problem:
     return Problem(str(e.ctx.get("error", e.msg)), e.path)
 
 
+def _too_deep(e: _Error) -> Problem:
+    """pydantic-core's guard against runaway recursion: the data the readers give has no cycles (an alias that
+    contains itself is refused), so it means nesting deeper than pydantic follows (with raised reader limits)."""
+    return Problem("the spec nests too deeply to validate: pydantic stops at a fixed depth before the depth "
+                   "limit; a spec nests a few levels", e.path)
+
+
 def _pydantic_wording(e: _Error) -> Problem:
     """Any other error: pydantic's own message."""
     return Problem(e.msg[:1].lower() + e.msg[1:], e.path)
@@ -324,6 +331,7 @@ _HANDLERS = {
     "shape_type": _not_a_size_or_batch_norm,
     "initializer_type": _not_an_initializer,
     "value_error": _value_error,
+    "recursion_loop": _too_deep,
 }
 
 
