@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-import sys
 from typing import Callable, Iterator, NamedTuple, Optional, Sequence
 
 from .blocks import BlockBase, child_lists
@@ -369,9 +368,8 @@ def check(path: str, budget: Budget = Budget(), *, overrides: Sequence[str] = ()
     except RecursionError:
         # validation and the static pass recurse once per level of nesting; the default depth limit keeps
         # them far from Python's recursion limit, but a caller may raise it past what the stack allows
-        raise SpecError(Problem(f"the spec nests too deeply to check: Python's recursion limit "
-                                f"({sys.getrecursionlimit()}) came before the depth limit ({limits.max_depth:,}); "
-                                "a spec nests a few levels", (), path, 1, 1)) from None
+        problem = Problem(f"the spec nests too deeply to check: {limits.stack_ran_out()}", (), path, 1, 1)
+        raise SpecError(problem) from None
     if expect and spec.expect is not None:
         from .expect import check_expect
 

@@ -8,6 +8,7 @@ instead of changing anything for the whole process.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Optional
 
@@ -28,6 +29,12 @@ class ReaderLimits:
         if depth > self.max_depth:
             return f"nesting deeper than {self.max_depth} levels"
         return None
+
+    def stack_ran_out(self) -> str:
+        """Why a spec within ``max_depth`` still could not be followed: every stage that reads or checks it
+        recurses once per level, and Python's recursion limit came first (only with a raised ``max_depth``)."""
+        return (f"Python's recursion limit ({sys.getrecursionlimit()}) came before the depth limit "
+                f"({self.max_depth:,}); a spec nests a few levels")
 
 
 DEFAULT = ReaderLimits()

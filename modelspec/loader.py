@@ -168,9 +168,7 @@ def _read(text: str, name: str, lines: LineIndex, *, as_json: bool, limits: Read
         else:
             source.data = read_yaml(text, name, source, limits)
     except RecursionError:
-        fail(name, 1, 1, f"invalid {'JSON' if as_json else 'YAML'}: nesting too deep to read: Python's recursion "
-             f"limit ({sys.getrecursionlimit()}) came before the depth limit ({limits.max_depth:,}); "
-             "a spec nests a few levels")
+        fail(name, 1, 1, f"invalid {'JSON' if as_json else 'YAML'}: nesting too deep to read: {limits.stack_ran_out()}")
     return source
 
 
